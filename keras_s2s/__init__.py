@@ -1,0 +1,37 @@
+"""keras_s2s: RNN sequence-to-sequence models with attention for Keras 3."""
+
+from keras_s2s import layers
+from keras_s2s import losses
+from keras_s2s import metrics
+from keras_s2s.layers import AttentionLSTMDecoder
+from keras_s2s.layers import BahdanauAttention
+from keras_s2s.layers import BaseAttention
+from keras_s2s.layers import Encoder
+from keras_s2s.layers import LSTMDecoder
+from keras_s2s.layers import LuongAttention
+from keras_s2s.layers import PeekyLSTMDecoder
+from keras_s2s.models import build_seq2seq
+from keras_s2s.special_tokens import BOS_ID
+from keras_s2s.special_tokens import EOS_ID
+from keras_s2s.special_tokens import PAD_ID
+from keras_s2s.special_tokens import UNK_ID
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AttentionLSTMDecoder",
+    "BOS_ID",
+    "BahdanauAttention",
+    "BaseAttention",
+    "EOS_ID",
+    "Encoder",
+    "LSTMDecoder",
+    "LuongAttention",
+    "PAD_ID",
+    "PeekyLSTMDecoder",
+    "UNK_ID",
+    "build_seq2seq",
+    "layers",
+    "losses",
+    "metrics",
+]

@@ -1,0 +1,19 @@
+"""Layers of keras_s2s: attention, encoder and decoders."""
+
+from keras_s2s.layers.attention import BahdanauAttention
+from keras_s2s.layers.attention import BaseAttention
+from keras_s2s.layers.attention import LuongAttention
+from keras_s2s.layers.decoders import AttentionLSTMDecoder
+from keras_s2s.layers.decoders import LSTMDecoder
+from keras_s2s.layers.decoders import PeekyLSTMDecoder
+from keras_s2s.layers.encoder import Encoder
+
+__all__ = [
+    "AttentionLSTMDecoder",
+    "BahdanauAttention",
+    "BaseAttention",
+    "Encoder",
+    "LSTMDecoder",
+    "LuongAttention",
+    "PeekyLSTMDecoder",
+]

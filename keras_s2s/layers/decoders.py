@@ -1,0 +1,430 @@
+"""RNN decoders with two entry points on one set of weights.
+
+`call` runs teacher-forced over a whole target (training); `step` advances
+one token (inference). Both compute the same function: a test holds the
+logits of `step`, fed the target token by token, equal to those of `call`.
+
+Axis letters: B batch, S source time, T target time, H units, He encoder
+output size, V target vocabulary.
+
+The inference protocol, shared by every decoder:
+
+    memory = decoder.prepare_memory(encoder_outputs, encoder_states, source_mask)
+    state = decoder.get_initial_state(encoder_states)
+    logits, state, weights = decoder.step(token_ids, state, memory)
+
+`memory` is a dict of per-source tensors (constant across steps) and `state`
+a flat list of tensors (changed at every step), both with batch first, so a
+search can tile or reorder them without knowing the decoder.
+"""
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from keras_s2s import _checks
+from keras_s2s.layers import attention as attention_lib
+from keras_s2s.layers.encoder import CELLS, make_rnn
+
+
+class _RNNDecoder(keras.layers.Layer):
+    """Shared machinery of the package's decoders (not public)."""
+
+    _peeky = False
+
+    def __init__(
+        self,
+        vocab_size,
+        embedding_dim,
+        units,
+        cell="lstm",
+        num_layers=1,
+        dropout=0.0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.vocab_size = _checks.positive_int("vocab_size", vocab_size)
+        self.embedding_dim = _checks.positive_int("embedding_dim", embedding_dim)
+        self.units = _checks.positive_int("units", units)
+        self.cell = _checks.one_of("cell", cell, CELLS)
+        self.num_layers = _checks.positive_int("num_layers", num_layers)
+        self.dropout = _checks.probability("dropout", dropout)
+        self.attention = None
+        self.input_feeding = False
+
+    # ------------------------------------------------------------------ build
+    @property
+    def num_states(self):
+        """State tensors per RNN layer: 2 for LSTM (h, c), 1 for GRU (h)."""
+        return 2 if self.cell == "lstm" else 1
+
+    def _rnn_input_size(self, encoder_output_size, encoder_state_size):
+        size = self.embedding_dim
+        if self._peeky:
+            size += encoder_state_size
+        if self.input_feeding:
+            size += self.units
+        return size
+
+    def build(self, target_ids_shape, encoder_outputs_shape, encoder_states_shape):
+        encoder_states_shape = list(encoder_states_shape)
+        if len(encoder_states_shape) != self.num_states:
+            raise ValueError(
+                f"A decoder with cell={self.cell!r} needs {self.num_states} "
+                f"encoder state tensor(s). Received: {len(encoder_states_shape)} "
+                "(use the same `cell` in encoder and decoder)."
+            )
+        output_size = encoder_outputs_shape[-1]
+        state_size = encoder_states_shape[0][-1]
+        self.embedding = keras.layers.Embedding(
+            self.vocab_size, self.embedding_dim, dtype=self.dtype_policy, name="embedding"
+        )
+        self.embedding.build(target_ids_shape)
+        self.dropout_layer = keras.layers.Dropout(
+            self.dropout, dtype=self.dtype_policy, name="dropout"
+        )
+        # Bridge (tanh projection) when the encoder state size differs, e.g.
+        # a bidirectional encoder of the same units.
+        self.bridges = []
+        if state_size != self.units:
+            for j in range(self.num_states):
+                bridge = keras.layers.Dense(
+                    self.units, activation="tanh", dtype=self.dtype_policy, name=f"bridge_{j}"
+                )
+                bridge.build((None, state_size))
+                self.bridges.append(bridge)
+        self.rnn_layers = []
+        input_size = self._rnn_input_size(output_size, state_size)
+        for i in range(self.num_layers):
+            rnn = make_rnn(self.cell, self.units, f"{self.cell}_{i}", self.dtype_policy)
+            rnn.build((None, None, input_size))
+            self.rnn_layers.append(rnn)
+            input_size = self.units
+        projection_input = self.units
+        if self.attention is not None:
+            query_shape = (None, None, self.units)
+            value_shape = tuple(encoder_outputs_shape)
+            self.attention.build(query_shape, value_shape)
+            self.attention.built = True
+            self.attention_dense = keras.layers.Dense(
+                self.units,
+                activation="tanh",
+                use_bias=False,
+                dtype=self.dtype_policy,
+                name="attention_dense",
+            )
+            self.attention_dense.build((None, self.units + output_size))
+        if self._peeky:
+            projection_input += state_size
+        self.output_dense = keras.layers.Dense(
+            self.vocab_size, dtype=self.dtype_policy, name="output_dense"
+        )
+        self.output_dense.build((None, projection_input))
+
+    # ------------------------------------------------------- inference API
+    def prepare_memory(self, encoder_outputs, encoder_states, source_mask):
+        """Per-source tensors that every `step` reads.
+
+        Args:
+            encoder_outputs: float `[B, S, He]`.
+            encoder_states: list of float `[B, Hs]`, the encoder's final state.
+            source_mask: bool `[B, S]`, `True` at real source tokens.
+
+        Returns:
+            A dict of batch-first tensors: attention decoders give `values`
+            `[B, S, He]`, `keys` (projected once) and `mask` `[B, S]`; peeky
+            decoders give `context` `[B, Hs]`; the plain decoder gives `{}`.
+        """
+        memory = {}
+        if self.attention is not None:
+            memory["values"] = ops.cast(encoder_outputs, self.compute_dtype)
+            memory["keys"] = self.attention.project_key(memory["values"])
+            memory["mask"] = ops.cast(source_mask, "bool")
+        if self._peeky:
+            memory["context"] = ops.cast(encoder_states[0], self.compute_dtype)
+        return memory
+
+    def get_initial_state(self, encoder_states):
+        """The decoder state before the first token.
+
+        Args:
+            encoder_states: list of float `[B, Hs]` (`[h, c]` or `[h]`).
+
+        Returns:
+            A flat list of float `[B, H]` tensors: the state of every RNN layer
+            (each starts from the bridged encoder state), then, with input
+            feeding, the previous attentional vector (zeros).
+        """
+        encoder_states = [ops.cast(s, self.compute_dtype) for s in encoder_states]
+        if len(encoder_states) != self.num_states:
+            raise ValueError(
+                f"A decoder with cell={self.cell!r} needs {self.num_states} "
+                f"encoder state tensor(s). Received: {len(encoder_states)}."
+            )
+        if self.bridges:
+            encoder_states = [b(s) for b, s in zip(self.bridges, encoder_states)]
+        state = list(encoder_states) * self.num_layers
+        if self.input_feeding:
+            state.append(ops.zeros_like(state[0]))
+        return state
+
+    def step(self, token_ids, state, memory):
+        """Advances the decoder by one token.
+
+        Args:
+            token_ids: int tensor `[B]`, the previous token (BOS first).
+            state: flat list from `get_initial_state` or a previous `step`.
+            memory: dict from `prepare_memory`.
+
+        Returns:
+            A tuple `(logits, state, weights)`: `logits` float `[B, V]`, the
+            new state (same structure), and the attention `weights` float
+            `[B, S]` for attention decoders, else `None`.
+        """
+        x = self.embedding(token_ids)
+        output, state, weights = self._step_core(x, state, memory, training=False)
+        return self.output_dense(output), state, weights
+
+    def _step_core(self, x, state, memory, training=None):
+        n = self.num_states
+        if self._peeky:
+            x = ops.concatenate([x, memory["context"]], axis=-1)
+        if self.input_feeding:
+            x = ops.concatenate([x, state[-1]], axis=-1)
+        new_state = []
+        h = x
+        for i, rnn in enumerate(self.rnn_layers):
+            h = self.dropout_layer(h, training=training)
+            h, layer_state = rnn.cell(h, list(state[i * n : (i + 1) * n]))
+            new_state.extend(layer_state)
+        weights = None
+        if self.attention is not None:
+            context, weights = self.attention.attend(
+                h, memory["values"], memory["keys"], memory["mask"]
+            )
+            h = self.attention_dense(ops.concatenate([context, h], axis=-1))
+            if self.input_feeding:
+                new_state.append(h)
+        if self._peeky:
+            h = ops.concatenate([h, memory["context"]], axis=-1)
+        return h, new_state, weights
+
+    # ------------------------------------------------------- training API
+    def call(
+        self,
+        target_ids,
+        encoder_outputs,
+        encoder_states,
+        source_mask=None,
+        training=None,
+    ):
+        _checks.check_ids("target_ids", target_ids)
+        if source_mask is None:
+            source_mask = ops.ones(ops.shape(encoder_outputs)[:2], dtype="bool")
+        memory = self.prepare_memory(encoder_outputs, encoder_states, source_mask)
+        state = self.get_initial_state(encoder_states)
+        x = self.embedding(target_ids)
+        if self.input_feeding:
+            outputs = self._scan(x, state, memory, training)
+        else:
+            outputs = self._fused(x, state, memory, training)
+        return self.output_dense(self.dropout_layer(outputs, training=training))
+
+    def _fused(self, x, state, memory, training):
+        """Teacher forcing through the fused `keras.layers.LSTM`/`GRU`."""
+        n = self.num_states
+        h = x
+        if self._peeky:
+            context = ops.expand_dims(memory["context"], 1)
+            h = ops.concatenate(
+                [h, ops.broadcast_to(context, ops.shape(h)[:2] + (context.shape[-1],))],
+                axis=-1,
+            )
+        for i, rnn in enumerate(self.rnn_layers):
+            h = self.dropout_layer(h, training=training)
+            h = rnn(h, initial_state=list(state[i * n : (i + 1) * n]), training=training)[0]
+        if self.attention is not None:
+            attended, _ = self.attention.attend(
+                h, memory["values"], memory["keys"], memory["mask"]
+            )
+            h = self.attention_dense(ops.concatenate([attended, h], axis=-1))
+        if self._peeky:
+            h = ops.concatenate(
+                [h, ops.broadcast_to(context, ops.shape(h)[:2] + (context.shape[-1],))],
+                axis=-1,
+            )
+        return h
+
+    def _scan(self, x, state, memory, training):
+        """Teacher forcing step by step (needed by input feeding)."""
+
+        def fn(carry, x_t):
+            output, new_state, _ = self._step_core(x_t, carry[1], memory, training)
+            return output, new_state
+
+        time_major = tf.transpose(x, [1, 0, 2])
+        initial_output = ops.zeros((ops.shape(x)[0], self.units), dtype=x.dtype)
+        outputs, _ = tf.scan(fn, time_major, initializer=(initial_output, state))
+        return tf.transpose(outputs, [1, 0, 2])
+
+    def compute_output_shape(
+        self, target_ids_shape, encoder_outputs_shape, encoder_states_shape, source_mask_shape=None
+    ):
+        return tuple(target_ids_shape) + (self.vocab_size,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "vocab_size": self.vocab_size,
+                "embedding_dim": self.embedding_dim,
+                "units": self.units,
+                "cell": self.cell,
+                "num_layers": self.num_layers,
+                "dropout": self.dropout,
+            }
+        )
+        return config
+
+
+_DECODER_ARGS_DOC = """
+    Args:
+        vocab_size: positive int, target vocabulary size V (id 0 is padding).
+        embedding_dim: positive int, size of the target embeddings.
+        units: positive int, units H of each RNN layer.
+        cell: `"lstm"` or `"gru"`; must match the encoder's. Defaults to
+            `"lstm"`.
+        num_layers: positive int, stacked RNN layers; each starts from the
+            encoder's final state. Defaults to 1.
+        dropout: float in [0, 1), dropout on RNN inputs and on the input of
+            the output projection during training. Defaults to 0.
+        **kwargs: base `keras.layers.Layer` arguments."""
+
+_DECODER_CALL_DOC = """
+    Call arguments:
+        target_ids: int tensor `[B, T]`, decoder inputs starting with BOS,
+            right-padded with 0.
+        encoder_outputs: float `[B, S, He]`.
+        encoder_states: list of float `[B, Hs]`, `[h, c]` for LSTM, `[h]` for
+            GRU. When `Hs != units`, a learned `tanh` bridge maps it to `H`.
+        source_mask: optional bool `[B, S]`, `True` at real source tokens.
+            Defaults to all `True`.
+        training: bool, enables dropout.
+
+    Returns:
+        Logits, float `[B, T, V]`.
+
+    Step-wise inference: `prepare_memory`, `get_initial_state` and `step`
+    (see the module docstring)."""
+
+
+@keras.saving.register_keras_serializable(package="keras_s2s")
+class LSTMDecoder(_RNNDecoder):
+    __doc__ = (
+        """Basic RNN decoder (Sutskever et al. 2014; Cho et al. 2014).
+
+    The decoder RNN starts from the encoder's final state and reads the
+    previous target token; logits are `W_o h_t + b_o`. Training runs through
+    the fused `keras.layers.LSTM`/`GRU` kernels (cuDNN-eligible on GPU).
+"""
+        + _DECODER_ARGS_DOC
+        + _DECODER_CALL_DOC
+        + """
+
+    Raises:
+        ValueError: for non-positive sizes, unknown `cell`, dropout outside
+            [0, 1), target ids of rank other than 2, or an encoder state with
+            the wrong number of tensors.
+        TypeError: for non-integer target ids.
+"""
+    )
+
+
+@keras.saving.register_keras_serializable(package="keras_s2s")
+class PeekyLSTMDecoder(_RNNDecoder):
+    __doc__ = (
+        """Decoder that "peeks" at the encoder's summary at every step.
+
+    The encoder's final hidden state `c` (the context vector of Cho et al.
+    2014, eq. 4-5; the "peeky" decoder of Saito, Deep Learning from Scratch
+    2, ch. 7) is concatenated to the decoder's input `[y_{t-1}; c]` at every
+    step and to the input of the output projection `W_o [h_t; c]`. Training
+    uses the fused RNN kernels.
+"""
+        + _DECODER_ARGS_DOC
+        + _DECODER_CALL_DOC
+        + """
+
+    Raises:
+        ValueError, TypeError: as `LSTMDecoder`.
+
+    References:
+        Cho et al. Learning Phrase Representations using RNN Encoder-Decoder
+        for Statistical Machine Translation. EMNLP 2014.
+"""
+    )
+
+    _peeky = True
+
+
+@keras.saving.register_keras_serializable(package="keras_s2s")
+class AttentionLSTMDecoder(_RNNDecoder):
+    __doc__ = (
+        """Decoder with attention over the encoder outputs (Luong et al. 2015).
+
+    At step t the top RNN output `h_t` queries the encoder outputs; the
+    context `c_t` and `h_t` form the attentional state
+    `h~_t = tanh(W_c [c_t; h_t])` (Luong et al. 2015, eq. 5) that feeds the
+    output projection. With `input_feeding=True`, `h~_{t-1}` is concatenated
+    to the next input (sec. 3.3); training then steps with `tf.scan`,
+    otherwise it runs the fused RNN kernels and attends over all `T` at once.
+
+    Args:
+        attention: a `BaseAttention` instance, or one of `"bahdanau"`,
+            `"luong"`, `"luong_general"`, `"luong_concat"` (built with `units`).
+        input_feeding: bool. Defaults to `False`.
+"""
+        + _DECODER_ARGS_DOC.replace("    Args:\n", "")
+        + _DECODER_CALL_DOC
+        + """
+
+    Raises:
+        ValueError, TypeError: as `LSTMDecoder`, plus an unknown attention
+            name or an attention object that is not a `BaseAttention`.
+
+    References:
+        Luong, Pham, Manning. Effective Approaches to Attention-based Neural
+        Machine Translation. EMNLP 2015.
+"""
+    )
+
+    def __init__(
+        self,
+        attention,
+        vocab_size,
+        embedding_dim,
+        units,
+        cell="lstm",
+        num_layers=1,
+        dropout=0.0,
+        input_feeding=False,
+        **kwargs,
+    ):
+        super().__init__(
+            vocab_size, embedding_dim, units, cell=cell, num_layers=num_layers,
+            dropout=dropout, **kwargs,
+        )
+        if isinstance(attention, dict):
+            attention = keras.saving.deserialize_keras_object(attention)
+        self.attention = attention_lib.get(attention, self.units, dtype=self.dtype_policy)
+        self.input_feeding = bool(input_feeding)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "attention": keras.saving.serialize_keras_object(self.attention),
+                "input_feeding": self.input_feeding,
+            }
+        )
+        return config

@@ -1,0 +1,182 @@
+"""The RNN encoder: embedding, stacked (bidirectional, residual) LSTM/GRU."""
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from keras_s2s import _checks
+
+CELLS = ("lstm", "gru")
+
+
+def make_rnn(cell, units, name, dtype_policy):
+    """A fused Keras RNN layer (`keras.layers.LSTM` or `GRU`, cuDNN-eligible)
+    returning sequences and states."""
+    layer_class = keras.layers.LSTM if cell == "lstm" else keras.layers.GRU
+    return layer_class(
+        units,
+        return_sequences=True,
+        return_state=True,
+        dtype=dtype_policy,
+        name=name,
+    )
+
+
+def reverse_padded(ids, mask):
+    """Reverses the real tokens of right-padded sequences; padding stays last.
+
+    Args:
+        ids: int tensor `[B, S]`, padding id 0 at the end of each row.
+        mask: bool tensor `[B, S]`, `True` at real tokens.
+
+    Returns:
+        Int tensor `[B, S]`: `[a, b, c, 0, 0] -> [c, b, a, 0, 0]`. Applying it
+        twice gives the input back.
+    """
+    lengths = ops.sum(ops.cast(mask, "int32"), axis=1)
+    return tf.reverse_sequence(ids, lengths, seq_axis=1, batch_axis=0)
+
+
+@keras.saving.register_keras_serializable(package="keras_s2s")
+class Encoder(keras.layers.Layer):
+    """Embedding plus a stack of LSTM or GRU layers over right-padded ids.
+
+    Layers are `keras.layers.LSTM`/`GRU` (the fused, cuDNN-eligible kernels),
+    given the padding mask explicitly, so a right-padded sequence yields the
+    same outputs and final states at its real tokens as the unpadded one.
+    With `residual=True`, layers after the first add their input to their
+    output (Wu et al. 2016, GNMT, sec. 3.1). Dropout applies to the input of
+    every RNN layer.
+
+    Args:
+        vocab_size: positive int, source vocabulary size V (id 0 is padding).
+        embedding_dim: positive int, size of the source embeddings.
+        units: positive int, units of each RNN layer per direction.
+        cell: `"lstm"` or `"gru"`. Defaults to `"lstm"`.
+        num_layers: positive int, stacked RNN layers. Defaults to 1.
+        bidirectional: bool, every layer reads both directions and
+            concatenates them, so outputs and states have size `2 * units`.
+            Defaults to `False`.
+        residual: bool, residual connections between stacked layers.
+            Defaults to `False`.
+        dropout: float in [0, 1), dropout rate on RNN inputs during training.
+            Defaults to 0.
+        reverse_source: bool, reverse the real tokens of each source before
+            encoding (Sutskever et al. 2014); padding stays at the end, and
+            outputs are in reversed order. Defaults to `False`.
+        **kwargs: base `keras.layers.Layer` arguments.
+
+    Call arguments:
+        source_ids: int32/int64 tensor `[B, S]`, right-padded with 0.
+        training: bool, enables dropout.
+
+    Returns:
+        A tuple `(outputs, states, mask)`: `outputs` float `[B, S, H]` with
+        `H = units * (2 if bidirectional else 1)`, zeros at padding; `states`
+        a list with the top layer's final state, `[h, c]` for LSTM and `[h]`
+        for GRU, each `[B, H]` (both directions concatenated); `mask` bool
+        `[B, S]`, `True` at real tokens.
+
+    Raises:
+        ValueError: for non-positive sizes, an unknown `cell`, a dropout rate
+            outside [0, 1), or `source_ids` of rank other than 2.
+        TypeError: for `source_ids` that are not integers.
+    """
+
+    def __init__(
+        self,
+        vocab_size,
+        embedding_dim,
+        units,
+        cell="lstm",
+        num_layers=1,
+        bidirectional=False,
+        residual=False,
+        dropout=0.0,
+        reverse_source=False,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.vocab_size = _checks.positive_int("vocab_size", vocab_size)
+        self.embedding_dim = _checks.positive_int("embedding_dim", embedding_dim)
+        self.units = _checks.positive_int("units", units)
+        self.cell = _checks.one_of("cell", cell, CELLS)
+        self.num_layers = _checks.positive_int("num_layers", num_layers)
+        self.bidirectional = bool(bidirectional)
+        self.residual = bool(residual)
+        self.dropout = _checks.probability("dropout", dropout)
+        self.reverse_source = bool(reverse_source)
+
+    @property
+    def output_size(self):
+        """Size H of the outputs and of each final state."""
+        return self.units * (2 if self.bidirectional else 1)
+
+    @property
+    def num_states(self):
+        """Number of state tensors: 2 for LSTM (h, c), 1 for GRU (h)."""
+        return 2 if self.cell == "lstm" else 1
+
+    def build(self, source_ids_shape):
+        self.embedding = keras.layers.Embedding(
+            self.vocab_size, self.embedding_dim, dtype=self.dtype_policy, name="embedding"
+        )
+        self.embedding.build(source_ids_shape)
+        self.dropout_layer = keras.layers.Dropout(
+            self.dropout, dtype=self.dtype_policy, name="dropout"
+        )
+        self.rnn_layers = []
+        input_size = self.embedding_dim
+        for i in range(self.num_layers):
+            rnn = make_rnn(self.cell, self.units, f"{self.cell}_{i}", self.dtype_policy)
+            if self.bidirectional:
+                rnn = keras.layers.Bidirectional(
+                    rnn, dtype=self.dtype_policy, name=f"bidirectional_{i}"
+                )
+            rnn.build((None, None, input_size))
+            self.rnn_layers.append(rnn)
+            input_size = self.output_size
+
+    def call(self, source_ids, training=None):
+        _checks.check_ids("source_ids", source_ids)
+        mask = ops.not_equal(source_ids, 0)
+        if self.reverse_source:
+            source_ids = reverse_padded(source_ids, mask)
+        x = self.embedding(source_ids)
+        states = None
+        for i, rnn in enumerate(self.rnn_layers):
+            result = rnn(self.dropout_layer(x, training=training), mask=mask, training=training)
+            outputs, layer_states = result[0], list(result[1:])
+            x = outputs + x if (self.residual and i > 0) else outputs
+            states = layer_states
+        if self.bidirectional:
+            n = self.num_states
+            states = [ops.concatenate([f, b], axis=-1) for f, b in zip(states[:n], states[n:])]
+        x = x * ops.expand_dims(ops.cast(mask, x.dtype), -1)
+        return x, states, mask
+
+    def compute_output_shape(self, source_ids_shape):
+        batch, length = source_ids_shape[0], source_ids_shape[1]
+        state_shape = (batch, self.output_size)
+        return (
+            (batch, length, self.output_size),
+            [state_shape] * self.num_states,
+            (batch, length),
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "vocab_size": self.vocab_size,
+                "embedding_dim": self.embedding_dim,
+                "units": self.units,
+                "cell": self.cell,
+                "num_layers": self.num_layers,
+                "bidirectional": self.bidirectional,
+                "residual": self.residual,
+                "dropout": self.dropout,
+                "reverse_source": self.reverse_source,
+            }
+        )
+        return config

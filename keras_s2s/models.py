@@ -1,0 +1,142 @@
+"""`build_seq2seq`: the training model in one call."""
+
+import keras
+
+from keras_s2s import _checks
+from keras_s2s.layers import attention as attention_lib
+from keras_s2s.layers.decoders import AttentionLSTMDecoder
+from keras_s2s.layers.decoders import LSTMDecoder
+from keras_s2s.layers.decoders import PeekyLSTMDecoder
+from keras_s2s.layers.encoder import Encoder
+
+ENCODER_NAME = "encoder"
+DECODER_NAME = "decoder"
+
+
+def build_seq2seq(
+    source_vocab_size,
+    target_vocab_size,
+    *,
+    embedding_dim=128,
+    units=256,
+    cell="lstm",
+    num_layers=1,
+    bidirectional=False,
+    residual=False,
+    attention=None,
+    input_feeding=False,
+    peeky=False,
+    reverse_source=False,
+    dropout=0.0,
+    encoder_units=None,
+    name="seq2seq",
+):
+    """Builds an RNN encoder-decoder training model (teacher forcing).
+
+    The model is functional, made only of registered layers (an `Encoder`
+    named `"encoder"` and a decoder named `"decoder"`), so `model.save` /
+    `keras.models.load_model` round-trip with `safe_mode=True` and no
+    `custom_objects`, and `keras_s2s.build_inference_model` can find its
+    parts. Padding id is 0 on both sides; sequences are right-padded.
+
+    Args:
+        source_vocab_size: positive int, source vocabulary size.
+        target_vocab_size: positive int, target vocabulary size V.
+        embedding_dim: positive int, size of both embeddings. Defaults to 128.
+        units: positive int, decoder units H. Defaults to 256.
+        cell: `"lstm"` or `"gru"`, for encoder and decoder. Defaults to
+            `"lstm"`.
+        num_layers: positive int, stacked layers in encoder and decoder.
+            Defaults to 1.
+        bidirectional: bool, bidirectional encoder layers. Defaults to `False`.
+        residual: bool, residual connections between stacked encoder layers
+            (GNMT). Defaults to `False`.
+        attention: `None` (no attention), `"bahdanau"`, `"luong"` (dot),
+            `"luong_general"`, `"luong_concat"`, or a `BaseAttention`
+            instance (a user subclass works). Defaults to `None`.
+        input_feeding: bool, Luong input feeding; needs `attention`.
+            Defaults to `False`.
+        peeky: bool, the peeky decoder (Cho et al. 2014); not combined with
+            `attention`. Defaults to `False`.
+        reverse_source: bool, reverse the real source tokens (Sutskever et
+            al. 2014); padding stays at the end. Defaults to `False`.
+        dropout: float in [0, 1). Defaults to 0.
+        encoder_units: positive int, units of each encoder layer per
+            direction. Defaults to `units // 2` when `bidirectional` (so
+            encoder outputs have size `units`, like the decoder) else `units`.
+            When the encoder's size differs from `units`, a learned bridge
+            maps its final state.
+        name: model name. Defaults to `"seq2seq"`.
+
+    Returns:
+        A `keras.Model` taking a dict `{"source_ids": int32 [B, S],
+        "target_ids": int32 [B, T]}` (`target_ids` are the decoder inputs,
+        starting with BOS) and returning logits float `[B, T, V]`.
+
+    Raises:
+        ValueError: non-positive sizes, unknown `cell` or `attention` name,
+            `input_feeding` without attention, `peeky` with attention, odd
+            `units` with `bidirectional` and no `encoder_units`, or a
+            `"luong"` (dot) attention whose query and key sizes differ.
+        TypeError: `attention` of a type other than str or `BaseAttention`.
+
+    Example:
+
+    ```python
+    model = keras_s2s.build_seq2seq(1000, 1000, units=128, attention="bahdanau")
+    model.compile("adam", keras_s2s.losses.MaskedSparseCategoricalCrossentropy())
+    ```
+    """
+    source_vocab_size = _checks.positive_int("source_vocab_size", source_vocab_size)
+    target_vocab_size = _checks.positive_int("target_vocab_size", target_vocab_size)
+    units = _checks.positive_int("units", units)
+    if input_feeding and attention is None:
+        raise ValueError(
+            "`input_feeding=True` feeds the attentional state back, so it needs "
+            "attention. Received: input_feeding=True with attention=None. Pass "
+            "attention='luong' (or another attention) or input_feeding=False."
+        )
+    if peeky and attention is not None:
+        raise ValueError(
+            "`peeky=True` and `attention` are alternative decoders. Received: "
+            f"peeky=True with attention={attention!r}. Choose one."
+        )
+    if encoder_units is None:
+        if bidirectional and units % 2:
+            raise ValueError(
+                "With bidirectional=True the encoder splits `units` between two "
+                f"directions, so `units` must be even. Received: units={units}. "
+                "Use an even `units` or set `encoder_units`."
+            )
+        encoder_units = units // 2 if bidirectional else units
+    encoder = Encoder(
+        source_vocab_size,
+        embedding_dim,
+        encoder_units,
+        cell=cell,
+        num_layers=num_layers,
+        bidirectional=bidirectional,
+        residual=residual,
+        dropout=dropout,
+        reverse_source=reverse_source,
+        name=ENCODER_NAME,
+    )
+    decoder_args = dict(cell=cell, num_layers=num_layers, dropout=dropout, name=DECODER_NAME)
+    if attention is not None:
+        attention = attention_lib.get(attention, units)
+        decoder = AttentionLSTMDecoder(
+            attention, target_vocab_size, embedding_dim, units,
+            input_feeding=input_feeding, **decoder_args,
+        )
+    elif peeky:
+        decoder = PeekyLSTMDecoder(target_vocab_size, embedding_dim, units, **decoder_args)
+    else:
+        decoder = LSTMDecoder(target_vocab_size, embedding_dim, units, **decoder_args)
+
+    source_ids = keras.Input(shape=(None,), dtype="int32", name="source_ids")
+    target_ids = keras.Input(shape=(None,), dtype="int32", name="target_ids")
+    encoder_outputs, encoder_states, source_mask = encoder(source_ids)
+    logits = decoder(target_ids, encoder_outputs, encoder_states, source_mask)
+    return keras.Model(
+        {"source_ids": source_ids, "target_ids": target_ids}, logits, name=name
+    )
