@@ -11,6 +11,42 @@ from keras_s2s.layers.encoder import Encoder
 
 ENCODER_NAME = "encoder"
 DECODER_NAME = "decoder"
+INPUT_NAMES = ("source_ids", "target_ids")
+
+
+@keras.saving.register_keras_serializable(package="keras_s2s")
+class Seq2SeqModel(keras.Model):
+    """The functional training model that `build_seq2seq` returns.
+
+    A plain functional `keras.Model` that checks its inputs before Keras
+    converts them: Keras would silently cast float ids to int32.
+
+    Call arguments:
+        inputs: dict `{"source_ids": int [B, S], "target_ids": int [B, T]}`.
+
+    Returns:
+        Logits float `[B, T, V]`.
+
+    Raises:
+        ValueError: missing keys or ids of rank other than 2.
+        TypeError: inputs not a dict, or ids that are not integers.
+    """
+
+    def __call__(self, inputs, *args, **kwargs):
+        if not isinstance(inputs, dict):
+            raise TypeError(
+                "A seq2seq model takes a dict with keys 'source_ids' and "
+                f"'target_ids'. Received: inputs of type {type(inputs).__name__}."
+            )
+        missing = [k for k in INPUT_NAMES if k not in inputs]
+        if missing:
+            raise ValueError(
+                f"Missing model inputs {missing}. Received keys: {sorted(inputs)}. "
+                "Expected 'source_ids' and 'target_ids'."
+            )
+        for key in INPUT_NAMES:
+            _checks.check_ids(key, inputs[key])
+        return super().__call__(inputs, *args, **kwargs)
 
 
 def build_seq2seq(
@@ -69,7 +105,7 @@ def build_seq2seq(
         name: model name. Defaults to `"seq2seq"`.
 
     Returns:
-        A `keras.Model` taking a dict `{"source_ids": int32 [B, S],
+        A `Seq2SeqModel` (a functional `keras.Model`) taking a dict `{"source_ids": int32 [B, S],
         "target_ids": int32 [B, T]}` (`target_ids` are the decoder inputs,
         starting with BOS) and returning logits float `[B, T, V]`.
 
@@ -137,6 +173,6 @@ def build_seq2seq(
     target_ids = keras.Input(shape=(None,), dtype="int32", name="target_ids")
     encoder_outputs, encoder_states, source_mask = encoder(source_ids)
     logits = decoder(target_ids, encoder_outputs, encoder_states, source_mask)
-    return keras.Model(
+    return Seq2SeqModel(
         {"source_ids": source_ids, "target_ids": target_ids}, logits, name=name
     )

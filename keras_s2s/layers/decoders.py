@@ -104,8 +104,9 @@ class _RNNDecoder(keras.layers.Layer):
         if self.attention is not None:
             query_shape = (None, None, self.units)
             value_shape = tuple(encoder_outputs_shape)
-            self.attention.build(query_shape, value_shape)
-            self.attention.built = True
+            if not self.attention.built:  # a deserialized layer comes built
+                self.attention.build(query_shape, value_shape)
+                self.attention.built = True
             self.attention_dense = keras.layers.Dense(
                 self.units,
                 activation="tanh",

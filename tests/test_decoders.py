@@ -1,0 +1,114 @@
+import keras
+import numpy as np
+import pytest
+
+from keras_s2s.layers import (
+    AttentionLSTMDecoder,
+    BahdanauAttention,
+    Encoder,
+    LSTMDecoder,
+    LuongAttention,
+    PeekyLSTMDecoder,
+)
+
+
+def make(kind, cell="lstm", num_layers=1, encoder_units=8):
+    args = dict(cell=cell, num_layers=num_layers, dropout=0.2)
+    if kind == "plain":
+        return LSTMDecoder(15, 6, 8, **args)
+    if kind == "peeky":
+        return PeekyLSTMDecoder(15, 6, 8, **args)
+    if kind == "bahdanau":
+        return AttentionLSTMDecoder(BahdanauAttention(5), 15, 6, 8, **args)
+    if kind == "bahdanau_normalized":
+        return AttentionLSTMDecoder(BahdanauAttention(5, normalize=True), 15, 6, 8, **args)
+    if kind == "luong_general":
+        return AttentionLSTMDecoder("luong_general", 15, 6, 8, **args)
+    if kind == "luong_concat":
+        return AttentionLSTMDecoder(LuongAttention("concat"), 15, 6, 8, **args)
+    if kind == "input_feeding":
+        return AttentionLSTMDecoder("luong_general", 15, 6, 8, input_feeding=True, **args)
+    raise KeyError(kind)
+
+
+KINDS = ["plain", "peeky", "bahdanau", "bahdanau_normalized", "luong_general", "luong_concat",
+         "input_feeding"]
+CASES = [(k, "lstm", 1, False) for k in KINDS] + [
+    (k, "gru", 2, True) for k in KINDS
+]
+
+
+def encode(cell, bidirectional, seed=0):
+    encoder = Encoder(12, 5, 4 if bidirectional else 8, cell=cell, bidirectional=bidirectional)
+    rng = np.random.default_rng(seed)
+    source = rng.integers(1, 12, size=(3, 6)).astype("int32")
+    source[0, 4:] = 0
+    source[2, 2:] = 0
+    return encoder(source)
+
+
+@pytest.mark.parametrize("kind,cell,num_layers,bidirectional", CASES)
+def test_step_reproduces_teacher_forced_logits(kind, cell, num_layers, bidirectional):
+    outputs, states, mask = encode(cell, bidirectional)
+    decoder = make(kind, cell, num_layers)
+    target = np.array([[2, 5, 6, 7, 0], [2, 9, 0, 0, 0], [2, 4, 4, 4, 4]], "int32")
+    logits = np.asarray(decoder(target, outputs, states, mask))
+    assert logits.shape == (3, 5, 15)
+    memory = decoder.prepare_memory(outputs, states, mask)
+    state = decoder.get_initial_state(states)
+    for t in range(target.shape[1]):
+        step_logits, state, weights = decoder.step(target[:, t], state, memory)
+        np.testing.assert_allclose(step_logits, logits[:, t], atol=1e-5)
+        if decoder.attention is None:
+            assert weights is None
+        else:
+            w = np.asarray(weights)
+            assert np.all(w[~np.asarray(mask)] == 0)
+            np.testing.assert_allclose(w.sum(-1), 1.0, atol=1e-5)
+
+
+def test_bridge_only_when_sizes_differ():
+    outputs, states, mask = encode("lstm", True)  # 2 x 4 = 8 = decoder units
+    decoder = make("plain")
+    decoder(np.ones((3, 2), "int32"), outputs, states, mask)
+    assert decoder.bridges == []
+    encoder = Encoder(12, 5, 8, bidirectional=True)  # 16 != 8
+    outputs, states, mask = encoder(np.ones((3, 4), "int32"))
+    decoder = make("bahdanau")
+    decoder(np.ones((3, 2), "int32"), outputs, states, mask)
+    assert len(decoder.bridges) == 2
+
+
+def test_dropout_only_in_training():
+    outputs, states, mask = encode("lstm", False)
+    decoder = make("peeky")
+    target = np.array([[2, 5, 6]] * 3, "int32")
+    a = decoder(target, outputs, states, mask)
+    np.testing.assert_allclose(a, decoder(target, outputs, states, mask))
+    assert not np.allclose(a, decoder(target, outputs, states, mask, training=True))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_config_round_trip(kind):
+    decoder = make(kind, "gru", 2)
+    outputs, states, mask = encode("gru", False)
+    decoder(np.ones((3, 2), "int32"), outputs, states, mask)
+    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(decoder))
+    assert type(restored) is type(decoder)
+    assert restored.get_config() == decoder.get_config()
+
+
+def test_bad_arguments():
+    outputs, states, mask = encode("lstm", False)
+    with pytest.raises(ValueError, match="cell='gru' needs 1 encoder state"):
+        make("plain", cell="gru")(np.ones((3, 2), "int32"), outputs, states, mask)
+    with pytest.raises(TypeError, match="target_ids.*float32"):
+        make("plain")(np.ones((3, 2), "float32"), outputs, states, mask)
+    with pytest.raises(ValueError, match="attention='luong_dot'"):
+        AttentionLSTMDecoder("luong_dot", 10, 4, 4)
+    with pytest.raises(ValueError, match="units=-3"):
+        LSTMDecoder(10, 4, -3)
+    with pytest.raises(ValueError, match="query size 8, key size 16"):
+        encoder = Encoder(12, 5, 8, bidirectional=True)
+        o, s, m = encoder(np.ones((3, 4), "int32"))
+        AttentionLSTMDecoder("luong", 15, 6, 8)(np.ones((3, 2), "int32"), o, s, m)

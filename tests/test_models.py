@@ -1,0 +1,127 @@
+import keras
+import numpy as np
+import pytest
+from conftest import reversal_data
+
+import keras_s2s
+from keras_s2s.layers import BaseAttention
+from keras_s2s.losses import MaskedSparseCategoricalCrossentropy
+from keras_s2s.metrics import MaskedAccuracy, SequenceAccuracy
+
+
+@keras.saving.register_keras_serializable(package="keras_s2s_tests")
+class ScaledDotAttention(BaseAttention):
+    """A user attention: only the score function."""
+
+    def score(self, query, key):
+        scale = keras.ops.cast(keras.ops.shape(key)[-1], query.dtype) ** -0.5
+        return keras.ops.einsum("bqh,bsh->bqs", query, key) * scale
+
+
+class StopAt(keras.callbacks.Callback):
+    def __init__(self, threshold):
+        super().__init__()
+        self.threshold = threshold
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs["val_sequence_accuracy"] >= self.threshold:
+            self.model.stop_training = True
+
+
+VARIANTS = {
+    "plain": dict(),
+    "plain_gru": dict(cell="gru"),
+    "peeky": dict(peeky=True),
+    "bahdanau": dict(attention="bahdanau"),
+    "luong": dict(attention="luong"),
+    "luong_general": dict(attention="luong_general", bidirectional=True),
+    "luong_concat": dict(attention="luong_concat"),
+    "input_feeding": dict(attention="luong", input_feeding=True),
+    "user_attention": dict(attention=ScaledDotAttention()),
+}
+
+
+def compile_model(model, learning_rate=0.01):
+    model.compile(
+        keras.optimizers.Adam(learning_rate, clipnorm=5.0),
+        MaskedSparseCategoricalCrossentropy(),
+        metrics=[MaskedAccuracy(), SequenceAccuracy()],
+    )
+    return model
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_learns_reversal(variant):
+    x, y = reversal_data(4000, 0)
+    xv, yv = reversal_data(500, 1)
+    model = compile_model(keras_s2s.build_seq2seq(12, 12, embedding_dim=16, units=64, **VARIANTS[variant]))
+    model.fit(x, y, batch_size=64, epochs=12, verbose=0, validation_data=(xv, yv),
+              callbacks=[StopAt(0.995)])
+    results = model.evaluate(xv, yv, verbose=0, return_dict=True)
+    assert results["sequence_accuracy"] >= 0.99, results
+
+
+@pytest.mark.parametrize("variant", ["bahdanau", "input_feeding", "user_attention", "peeky"])
+def test_save_and_load_in_safe_mode(variant, tmp_path):
+    model = keras_s2s.build_seq2seq(12, 12, embedding_dim=8, units=16, dropout=0.1,
+                                    **VARIANTS[variant])
+    compile_model(model)
+    x, y = reversal_data(64, 0)
+    model.fit(x, y, epochs=1, verbose=0)
+    path = tmp_path / "m.keras"
+    model.save(path)
+    restored = keras.models.load_model(path, safe_mode=True)
+    np.testing.assert_array_equal(model.predict(x, verbose=0), restored.predict(x, verbose=0))
+    restored.fit(x, y, epochs=1, verbose=0)  # compiled state restored
+
+
+def test_reverse_source_model_sees_reversed_tokens():
+    x, _ = reversal_data(8, 0)
+    forward = keras_s2s.build_seq2seq(12, 12, embedding_dim=8, units=16)
+    backward = keras_s2s.build_seq2seq(12, 12, embedding_dim=8, units=16, reverse_source=True)
+    backward.set_weights(forward.get_weights())
+    lengths = (x["source_ids"] != 0).sum(1)
+    reversed_src = x["source_ids"].copy()
+    for i, n in enumerate(lengths):
+        reversed_src[i, :n] = reversed_src[i, :n][::-1]
+    np.testing.assert_allclose(
+        backward(x), forward({"source_ids": reversed_src, "target_ids": x["target_ids"]}),
+        atol=1e-6,
+    )
+
+
+def test_bidirectional_sizes_and_residual_stack():
+    model = keras_s2s.build_seq2seq(12, 12, embedding_dim=8, units=16, bidirectional=True,
+                                    num_layers=2, residual=True, attention="luong")
+    assert model.get_layer("encoder").output_size == 16
+    model = keras_s2s.build_seq2seq(12, 12, embedding_dim=8, units=16, bidirectional=True,
+                                    encoder_units=16, attention="bahdanau")
+    assert len(model.get_layer("decoder").bridges) == 2
+
+
+def test_bad_arguments():
+    build = keras_s2s.build_seq2seq
+    with pytest.raises(ValueError, match="attention='bahdanu'.*'bahdanau'"):
+        build(10, 10, attention="bahdanu")
+    with pytest.raises(ValueError, match="units=0"):
+        build(10, 10, units=0)
+    with pytest.raises(ValueError, match="target_vocab_size=-1"):
+        build(10, -1)
+    with pytest.raises(TypeError, match="source_vocab_size='10'"):
+        build("10", 10)
+    with pytest.raises(ValueError, match="input_feeding=True with attention=None"):
+        build(10, 10, input_feeding=True)
+    with pytest.raises(ValueError, match="peeky=True with attention='luong'"):
+        build(10, 10, peeky=True, attention="luong")
+    with pytest.raises(ValueError, match="units.*must be even.*units=15"):
+        build(10, 10, units=15, bidirectional=True)
+    with pytest.raises(ValueError, match="query size 16, key size 32"):
+        build(10, 10, units=16, bidirectional=True, encoder_units=16, attention="luong")
+    with pytest.raises(TypeError, match="attention=3"):
+        build(10, 10, attention=3)
+    model = build(10, 10, embedding_dim=4, units=8)
+    ids = np.ones((2, 3), "int32")
+    with pytest.raises(TypeError, match="source_ids.*float"):
+        model({"source_ids": ids.astype("float32"), "target_ids": ids})
+    with pytest.raises(ValueError, match="rank"):
+        model({"source_ids": ids[:, :, None], "target_ids": ids})
