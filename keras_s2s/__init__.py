@@ -1,8 +1,11 @@
 """keras_s2s: RNN sequence-to-sequence models with attention for Keras 3."""
 
+from keras_s2s import inference
 from keras_s2s import layers
 from keras_s2s import losses
 from keras_s2s import metrics
+from keras_s2s.inference import Seq2SeqGenerator
+from keras_s2s.inference import build_inference_model
 from keras_s2s.layers import AttentionLSTMDecoder
 from keras_s2s.layers import BahdanauAttention
 from keras_s2s.layers import BaseAttention
@@ -29,8 +32,11 @@ __all__ = [
     "LuongAttention",
     "PAD_ID",
     "PeekyLSTMDecoder",
+    "Seq2SeqGenerator",
     "UNK_ID",
+    "build_inference_model",
     "build_seq2seq",
+    "inference",
     "layers",
     "losses",
     "metrics",

@@ -132,15 +132,14 @@ class _RNNDecoder(keras.layers.Layer):
             source_mask: bool `[B, S]`, `True` at real source tokens.
 
         Returns:
-            A dict of batch-first tensors: attention decoders give `values`
-            `[B, S, He]`, `keys` (projected once) and `mask` `[B, S]`; peeky
-            decoders give `context` `[B, Hs]`; the plain decoder gives `{}`.
+            A dict of batch-first tensors: always `mask` `[B, S]`; attention
+            decoders add `values` `[B, S, He]` and `keys` (projected once by
+            the attention layer); peeky decoders add `context` `[B, Hs]`.
         """
-        memory = {}
+        memory = {"mask": ops.cast(source_mask, "bool")}
         if self.attention is not None:
             memory["values"] = ops.cast(encoder_outputs, self.compute_dtype)
             memory["keys"] = self.attention.project_key(memory["values"])
-            memory["mask"] = ops.cast(source_mask, "bool")
         if self._peeky:
             memory["context"] = ops.cast(encoder_states[0], self.compute_dtype)
         return memory

@@ -1,0 +1,360 @@
+"""The inference side of a trained `build_seq2seq` model."""
+
+import numbers
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_s2s import _checks
+from keras_s2s.inference import search as search_lib
+from keras_s2s.layers.decoders import _RNNDecoder
+from keras_s2s.layers.encoder import Encoder
+from keras_s2s.models import DECODER_NAME, ENCODER_NAME
+from keras_s2s.special_tokens import BOS_ID, EOS_ID, PAD_ID
+
+STRATEGIES = ("greedy", "sample", "beam")
+
+
+def _unreverse(weights, mask):
+    """Maps attention over a reversed source back to the source's order."""
+    lengths = tf.reduce_sum(tf.cast(mask, tf.int32), axis=1)
+    return tf.reverse_sequence(weights, lengths, seq_axis=1, batch_axis=0)
+
+
+class _EncodeLayer(keras.layers.Layer):
+    """source_ids -> {"state": [...], "memory": {...}} (not serialized)."""
+
+    def __init__(self, encoder, decoder, **kwargs):
+        super().__init__(**kwargs)
+        self.encoder = encoder
+        self.decoder = decoder
+
+    def call(self, source_ids):
+        outputs, states, mask = self.encoder(source_ids)
+        return {
+            "state": self.decoder.get_initial_state(states),
+            "memory": self.decoder.prepare_memory(outputs, states, mask),
+        }
+
+
+class _StepLayer(keras.layers.Layer):
+    """One decoder step; attention weights in the source's own order."""
+
+    def __init__(self, decoder, reverse_source, **kwargs):
+        super().__init__(**kwargs)
+        self.decoder = decoder
+        self.reverse_source = reverse_source
+
+    def call(self, token_ids, state, memory):
+        logits, state, weights = self.decoder.step(token_ids, state, memory)
+        result = {"logits": logits, "state": state}
+        if weights is not None:
+            if self.reverse_source:
+                weights = _unreverse(weights, memory["mask"])
+            result["attention"] = weights
+        return result
+
+
+class Seq2SeqGenerator:
+    """Step-wise generation from a `build_seq2seq` model, on its weights.
+
+    Made by `keras_s2s.build_inference_model(model)`. Nothing is copied: the
+    generator calls the training model's own encoder and decoder layers, so
+    further training updates it.
+
+    Attributes:
+        encoder: `keras.Model` from `source_ids` int32 `[B, S]` to a dict
+            `{"state": [...], "memory": {...}}`: the decoder's initial state (a
+            list of float `[B, H]`) and the per-source tensors every step reads
+            (always `mask` bool `[B, S]`; attention decoders add `values` and
+            `keys`, peeky decoders `context`).
+        decoder_step: `keras.Model` from a dict `{"token_ids": int32 [B],
+            "state": [...], "memory": {...}}` to `{"logits": float [B, V],
+            "state": [...]}` plus `"attention"` float `[B, S]` (in the
+            source's order, also with `reverse_source`) for attention decoders.
+        has_attention: bool.
+        source_vocab_size, target_vocab_size: ints.
+
+    Example, driving the decoder yourself (e.g. an interactive chatbot that
+    shows tokens as they come):
+
+    ```python
+    generator = keras_s2s.build_inference_model(model)
+    encoded = generator.encoder(source_ids)             # once per source
+    state, memory = encoded["state"], encoded["memory"]
+    token = keras.ops.full([len(source_ids)], keras_s2s.BOS_ID, "int32")
+    for _ in range(20):
+        out = generator.decoder_step({"token_ids": token, "state": state, "memory": memory})
+        token = keras.ops.cast(keras.ops.argmax(out["logits"], axis=-1), "int32")
+        state = out["state"]
+        print(token)                                     # stop at keras_s2s.EOS_ID
+
+    Keras does not accept NumPy arrays mixed with tensors in one nested
+    input, so keep `token_ids` a tensor (as above).
+    ```
+    """
+
+    def __init__(self, model):
+        if not isinstance(model, keras.Model):
+            raise TypeError(
+                "build_inference_model expects the keras.Model returned by "
+                f"keras_s2s.build_seq2seq. Received: {type(model).__name__}."
+            )
+        layers = {layer.name: layer for layer in model.layers}
+        encoder, decoder = layers.get(ENCODER_NAME), layers.get(DECODER_NAME)
+        if not isinstance(encoder, Encoder) or not isinstance(decoder, _RNNDecoder):
+            raise ValueError(
+                "build_inference_model expects a model built by "
+                "keras_s2s.build_seq2seq (with layers 'encoder': Encoder and "
+                f"'decoder': a keras_s2s decoder). Received: model {model.name!r} "
+                f"with layers {sorted(layers)}."
+            )
+        self.model = model
+        self.encoder_layer = encoder
+        self.decoder_layer = decoder
+        self.has_attention = decoder.attention is not None
+        self.source_vocab_size = encoder.vocab_size
+        self.target_vocab_size = decoder.vocab_size
+        self._encode = _EncodeLayer(encoder, decoder, name="encode")
+        self._step = _StepLayer(decoder, encoder.reverse_source, name="step")
+        self._functions = {}
+        self.encoder, self.decoder_step = self._make_models()
+
+    def _make_models(self):
+        source_ids = keras.Input((None,), dtype="int32", name="source_ids")
+        encoded = self._encode(source_ids)
+        encoder = keras.Model(source_ids, encoded, name="inference_encoder")
+
+        def like(t, name):
+            return keras.Input(batch_shape=t.shape, dtype=t.dtype, name=name)
+
+        state = [like(t, f"state_{i}") for i, t in enumerate(encoded["state"])]
+        memory = {k: like(t, f"memory_{k}") for k, t in encoded["memory"].items()}
+        token_ids = keras.Input(batch_shape=(None,), dtype="int32", name="token_ids")
+        outputs = self._step(token_ids, state, memory)
+        decoder_step = keras.Model(
+            {"token_ids": token_ids, "state": state, "memory": memory},
+            outputs,
+            name="inference_decoder_step",
+        )
+        return encoder, decoder_step
+
+    # ------------------------------------------------------------ in graph
+    def step_fn(self, token_ids, state, memory, index):
+        """The step function of `keras_s2s.inference.search` for this model."""
+        del index
+        out = self._step(token_ids, state, memory)
+        return out["logits"], out["state"], out.get("attention")
+
+    def search(
+        self,
+        source_ids,
+        *,
+        max_length,
+        strategy="greedy",
+        temperature=1.0,
+        top_k=0,
+        top_p=1.0,
+        num_beams=4,
+        length_penalty=0.6,
+        num_return_sequences=1,
+        seed=None,
+    ):
+        """The traceable core of `generate`: tensors in, tensors out.
+
+        Use it inside your own `tf.function` (also with `jit_compile=True`)
+        or export. Arguments are those of `generate` (checked there, not
+        here); `source_ids` must be an int32 tensor `[B, S]`.
+        """
+        source_ids = tf.convert_to_tensor(source_ids, tf.int32)
+        encoded = self._encode(source_ids)
+        aux_shape = (tf.shape(source_ids)[1],) if self.has_attention else None
+        common = dict(
+            max_length=max_length, bos_id=BOS_ID, eos_id=EOS_ID, pad_id=PAD_ID,
+            aux_shape=aux_shape,
+        )
+        args = (self.step_fn, encoded["state"], encoded["memory"])
+        if strategy == "greedy":
+            result = search_lib.greedy_search(*args, **common)
+            result = {k: tf.expand_dims(v, 1) for k, v in result.items()}
+        elif strategy == "sample":
+            result = search_lib.sample_search(
+                *args, temperature=temperature, top_k=top_k, top_p=top_p,
+                num_return_sequences=num_return_sequences, seed=seed, **common,
+            )
+        else:
+            result = search_lib.beam_search(
+                *args, num_beams=num_beams, length_penalty=length_penalty,
+                num_return_sequences=num_return_sequences, **common,
+            )
+        if "aux" in result:
+            result["attention"] = result.pop("aux")
+        return result
+
+    # ------------------------------------------------------------ user API
+    def generate(
+        self,
+        source_ids,
+        *,
+        max_length,
+        strategy="greedy",
+        temperature=1.0,
+        top_k=0,
+        top_p=1.0,
+        num_beams=4,
+        length_penalty=0.6,
+        num_return_sequences=1,
+        seed=None,
+        jit_compile=False,
+    ):
+        """Generates target ids for a batch of sources, in one compiled graph.
+
+        Args:
+            source_ids: int array or tensor `[B, S]`, right-padded with 0,
+                ids in `[0, source_vocab_size)`.
+            max_length: positive int T, the most tokens generated per
+                sequence (EOS included).
+            strategy: `"greedy"`, `"sample"` or `"beam"`. Defaults to
+                `"greedy"`.
+            temperature: float > 0, for `"sample"`. Defaults to 1.
+            top_k: int >= 0, for `"sample"`; 0 disables. Defaults to 0.
+            top_p: float in (0, 1], nucleus sampling; 1 disables. Defaults
+                to 1.
+            num_beams: int in [1, V], for `"beam"`. Defaults to 4.
+            length_penalty: float alpha >= 0 of the GNMT penalty
+                `((5 + |Y|) / 6) ** alpha`, for `"beam"`. Defaults to 0.6.
+            num_return_sequences: positive int N: samples per source
+                (`"sample"`) or best hypotheses (`"beam"`, N <= num_beams);
+                must be 1 for `"greedy"`. Defaults to 1.
+            seed: int, makes `"sample"` reproducible. Defaults to `None`
+                (a fresh seed each call).
+            jit_compile: bool, compile the search with XLA. Defaults to
+                `False`.
+
+        Returns:
+            A dict of NumPy arrays: `ids` int32 `[B, N, T]` (0 after EOS);
+            `scores` float32 `[B, N]`, log-probabilities in nats (summed for
+            greedy and sample, divided by the length penalty for beam, best
+            first); `lengths` int32 `[B, N]`, tokens up to and including EOS;
+            and for attention decoders `attention` float32 `[B, N, T, S]`,
+            each row summing to 1 over the real source tokens (zeros after
+            EOS), in the source's own order.
+
+        Raises:
+            TypeError: non-integer ids, or arguments of the wrong type.
+            ValueError: ids of rank other than 2 or outside the vocabulary,
+                `max_length <= 0`, unknown `strategy`, `num_beams` outside
+                [1, V], `top_k < 0`, `top_p` outside (0, 1],
+                `temperature <= 0`, `length_penalty < 0`, or a bad
+                `num_return_sequences`.
+        """
+        source_ids = self._check_source_ids(source_ids)
+        options = self._check_options(
+            max_length=max_length, strategy=strategy, temperature=temperature,
+            top_k=top_k, top_p=top_p, num_beams=num_beams,
+            length_penalty=length_penalty, num_return_sequences=num_return_sequences,
+        )
+        if seed is None:
+            seed = int(np.random.randint(0, 2**31 - 1))
+        elif isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+            raise TypeError(f"`seed` must be an int or None. Received: seed={seed!r}.")
+        key = tuple(sorted(options.items())) + (("jit_compile", bool(jit_compile)),)
+        if key not in self._functions:
+            self._functions[key] = tf.function(
+                lambda ids, seed: self.search(ids, seed=seed, **options),
+                input_signature=[
+                    tf.TensorSpec([None, None], tf.int32),
+                    tf.TensorSpec([], tf.int32),
+                ],
+                jit_compile=bool(jit_compile),
+            )
+        result = self._functions[key](source_ids, tf.constant(seed % (2**31 - 1), tf.int32))
+        return {k: v.numpy() for k, v in result.items()}
+
+    def _check_source_ids(self, source_ids):
+        if isinstance(source_ids, (list, tuple)):
+            source_ids = np.asarray(source_ids)
+        _checks.check_ids("source_ids", source_ids)
+        ids = np.asarray(source_ids)
+        if ids.size and (ids.min() < 0 or ids.max() >= self.source_vocab_size):
+            bad = ids.min() if ids.min() < 0 else ids.max()
+            raise ValueError(
+                f"`source_ids` must be in [0, {self.source_vocab_size}) (the model's "
+                f"source vocabulary). Received: an id {int(bad)}."
+            )
+        if ids.shape[1] == 0:  # no time steps: decode from an all-padding source
+            ids = np.zeros((ids.shape[0], 1), ids.dtype)
+        return tf.constant(ids, tf.int32)
+
+    def _check_options(self, *, max_length, strategy, temperature, top_k, top_p, num_beams,
+                       length_penalty, num_return_sequences):
+        max_length = _checks.positive_int("max_length", max_length)
+        _checks.one_of("strategy", strategy, STRATEGIES)
+        num_return_sequences = _checks.positive_int("num_return_sequences", num_return_sequences)
+        options = dict(max_length=max_length, strategy=strategy)
+        if strategy == "greedy" and num_return_sequences != 1:
+            raise ValueError(
+                "Greedy search gives one sequence per source. Received: "
+                f"num_return_sequences={num_return_sequences} with strategy='greedy'. "
+                "Use strategy='beam' or 'sample' for several."
+            )
+        if strategy == "sample":
+            top_k = _checks.non_negative_int("top_k", top_k)
+            if isinstance(top_p, bool) or not isinstance(top_p, numbers.Real):
+                raise TypeError(f"`top_p` must be a float. Received: top_p={top_p!r}.")
+            if not 0 < top_p <= 1:
+                raise ValueError(f"`top_p` must be in (0, 1]. Received: top_p={top_p!r}.")
+            if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real):
+                raise TypeError(
+                    f"`temperature` must be a float. Received: temperature={temperature!r}."
+                )
+            if not temperature > 0 or not np.isfinite(temperature):
+                raise ValueError(
+                    f"`temperature` must be a finite float > 0. Received: "
+                    f"temperature={temperature!r}."
+                )
+            options.update(temperature=float(temperature), top_k=top_k, top_p=float(top_p),
+                           num_return_sequences=num_return_sequences)
+        if strategy == "beam":
+            num_beams = _checks.positive_int("num_beams", num_beams)
+            if num_beams > self.target_vocab_size:
+                raise ValueError(
+                    f"`num_beams` must be at most the target vocabulary size "
+                    f"{self.target_vocab_size}. Received: num_beams={num_beams}."
+                )
+            if num_return_sequences > num_beams:
+                raise ValueError(
+                    "Beam search returns at most `num_beams` hypotheses. Received: "
+                    f"num_return_sequences={num_return_sequences} > num_beams={num_beams}."
+                )
+            if isinstance(length_penalty, bool) or not isinstance(length_penalty, numbers.Real):
+                raise TypeError(
+                    f"`length_penalty` must be a float. Received: length_penalty={length_penalty!r}."
+                )
+            if not length_penalty >= 0 or not np.isfinite(length_penalty):
+                raise ValueError(
+                    f"`length_penalty` must be a finite float >= 0. Received: "
+                    f"length_penalty={length_penalty!r}."
+                )
+            options.update(num_beams=num_beams, length_penalty=float(length_penalty),
+                           num_return_sequences=num_return_sequences)
+        return options
+
+
+def build_inference_model(model):
+    """Builds the inference side of a `build_seq2seq` model, sharing its weights.
+
+    Args:
+        model: a `keras.Model` returned by `keras_s2s.build_seq2seq` (or
+            reloaded from its `.keras` file).
+
+    Returns:
+        A `Seq2SeqGenerator` with `encoder` and `decoder_step` Keras models
+        and `generate(source_ids, max_length=..., strategy=...)`.
+
+    Raises:
+        TypeError: `model` is not a `keras.Model`.
+        ValueError: `model` was not built by `build_seq2seq`.
+    """
+    return Seq2SeqGenerator(model)

@@ -1,0 +1,165 @@
+"""Search strategies on fake step functions: exact tokens from fixed log-probs."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_s2s.inference import beam_search, greedy_search, process_logits, sample_search
+
+PAD, BOS, EOS, A, B, C = 0, 2, 3, 4, 5, 6
+V = 7
+
+
+def table_step(table):
+    """A step function whose log-probs depend only on the previous token."""
+    table = tf.constant(np.log(np.asarray(table, "float64") + 1e-12), tf.float32)
+
+    def step_fn(tokens, state, memory, index):
+        return tf.gather(table, tokens), state + 1.0, None
+
+    return step_fn
+
+
+def probs(**kw):
+    row = np.zeros(V)
+    for name, p in kw.items():
+        row[{"A": A, "B": B, "C": C, "EOS": EOS}[name]] = p
+    return row
+
+
+# From BOS: A 0.6, B 0.4. After A: EOS 0.45, A 0.275, B 0.275. After B: EOS 1.
+TRAP = np.zeros((V, V))
+TRAP[BOS] = probs(A=0.6, B=0.4)
+TRAP[A] = probs(EOS=0.45, A=0.275, B=0.275)
+TRAP[B] = probs(EOS=1.0)
+TRAP[EOS] = probs(EOS=1.0)
+STATE = tf.zeros([2, 1])
+MEMORY = {"mask": tf.ones([2, 3], tf.bool)}
+
+
+def test_greedy_takes_the_locally_best_path():
+    out = greedy_search(table_step(TRAP), STATE, MEMORY, max_length=5, bos_id=BOS, eos_id=EOS)
+    np.testing.assert_array_equal(out["ids"], [[A, EOS, 0, 0, 0]] * 2)
+    np.testing.assert_array_equal(out["lengths"], [2, 2])
+    np.testing.assert_allclose(out["scores"], np.log(0.6 * 0.45) * np.ones(2), rtol=1e-5)
+
+
+def test_beam_finds_the_better_sequence_greedy_misses():
+    out = beam_search(table_step(TRAP), STATE, MEMORY, max_length=5, num_beams=2,
+                      length_penalty=0.0, num_return_sequences=2, bos_id=BOS, eos_id=EOS)
+    np.testing.assert_array_equal(out["ids"][0], [[B, EOS, 0, 0, 0], [A, EOS, 0, 0, 0]])
+    np.testing.assert_allclose(out["scores"][0], np.log([0.4, 0.6 * 0.45]), rtol=1e-5)
+    np.testing.assert_array_equal(out["lengths"][0], [2, 2])
+
+
+def test_beam_length_penalty_is_gnmt():
+    # From BOS: EOS 0.5 (length 1) or A 0.5 then EOS 0.9 (length 2).
+    table = np.zeros((V, V))
+    table[BOS] = probs(EOS=0.5, A=0.5)
+    table[A] = probs(EOS=0.9, B=0.1)
+    table[B] = probs(EOS=1.0)
+    table[EOS] = probs(EOS=1.0)
+    lp = lambda n, alpha: ((5 + n) / 6) ** alpha  # noqa: E731
+    for alpha in [0.0, 3.0]:
+        out = beam_search(table_step(table), STATE, MEMORY, max_length=4, num_beams=2,
+                          length_penalty=alpha, num_return_sequences=2, bos_id=BOS, eos_id=EOS)
+        short = np.log(0.5) / lp(1, alpha)
+        long = np.log(0.45) / lp(2, alpha)
+        best = [[EOS, 0, 0, 0], [A, EOS, 0, 0]]
+        if long > short:
+            best = best[::-1]
+        np.testing.assert_array_equal(out["ids"][0], best)
+        np.testing.assert_allclose(out["scores"][0], sorted([short, long], reverse=True), rtol=1e-5)
+    assert np.log(0.45) / lp(2, 3.0) > np.log(0.5) / lp(1, 3.0)  # the penalty flips the order
+
+
+def test_max_length_and_mixed_finishing():
+    # Row-dependent step: row 0 always says EOS after one A; row 1 never ends.
+    def step_fn(tokens, state, memory, index):
+        row0 = tf.where(tf.equal(tokens[0], BOS), A, EOS)
+        logits = tf.one_hot(tf.stack([row0, tf.constant(B)]), V) * 10.0
+        return logits, state, tf.ones([2, 3]) / 3.0
+
+    out = greedy_search(step_fn, STATE, MEMORY, max_length=4, bos_id=BOS, eos_id=EOS, aux_shape=(3,))
+    np.testing.assert_array_equal(out["ids"], [[A, EOS, 0, 0], [B, B, B, B]])
+    np.testing.assert_array_equal(out["lengths"], [2, 4])
+    np.testing.assert_allclose(np.asarray(out["aux"])[0, :2].sum(-1), 1.0)
+    assert np.all(np.asarray(out["aux"])[0, 2:] == 0)
+    beam = beam_search(step_fn, STATE, MEMORY, max_length=4, num_beams=1, bos_id=BOS, eos_id=EOS)
+    np.testing.assert_array_equal(beam["ids"][:, 0], out["ids"])
+
+
+def test_loop_stops_when_every_sequence_ended():
+    steps = tf.Variable(0)
+
+    def step_fn(tokens, state, memory, index):
+        steps.assign_add(1)
+        return tf.one_hot(tf.fill([2], EOS), V) * 10.0, state, None
+
+    out = tf.function(greedy_search, autograph=False)(
+        step_fn, STATE, MEMORY, max_length=50, bos_id=BOS, eos_id=EOS)
+    np.testing.assert_array_equal(out["lengths"], [1, 1])
+    np.testing.assert_array_equal(np.asarray(out["ids"])[:, 1:], 0)
+    assert int(steps.numpy()) == 1
+
+
+def test_beam_one_equals_greedy_on_random_tables():
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        table = rng.dirichlet(np.ones(V) * 0.3, size=V)
+        g = greedy_search(table_step(table), STATE, MEMORY, max_length=6, bos_id=BOS, eos_id=EOS)
+        b = beam_search(table_step(table), STATE, MEMORY, max_length=6, num_beams=1,
+                        length_penalty=0.0, bos_id=BOS, eos_id=EOS)
+        np.testing.assert_array_equal(b["ids"][:, 0], g["ids"])
+        np.testing.assert_allclose(b["scores"][:, 0], g["scores"], rtol=1e-5)
+
+
+def test_process_logits_numbers():
+    logits = tf.math.log(tf.constant([[0.5, 0.3, 0.15, 0.05]]))
+    kept = lambda out: (np.asarray(out) > -1e8).tolist()[0]  # noqa: E731
+    assert kept(process_logits(logits, top_k=2)) == [True, True, False, False]
+    assert kept(process_logits(logits, top_p=0.5)) == [True, False, False, False]
+    assert kept(process_logits(logits, top_p=0.8)) == [True, True, False, False]
+    assert kept(process_logits(logits, top_p=0.81)) == [True, True, True, False]
+    np.testing.assert_allclose(process_logits(logits, temperature=2.0), np.asarray(logits) / 2)
+
+
+def test_sampling_is_seeded_and_follows_the_distribution():
+    table = np.zeros((V, V))
+    table[BOS] = probs(A=0.7, B=0.2, C=0.1)
+    table[A] = table[B] = table[C] = probs(EOS=1.0)
+    state = tf.zeros([1000, 1])
+    memory = {"mask": tf.ones([1000, 2], tf.bool)}
+    kwargs = dict(max_length=3, bos_id=BOS, eos_id=EOS)
+    a = sample_search(table_step(table), state, memory, seed=7, **kwargs)
+    b = sample_search(table_step(table), state, memory, seed=7, **kwargs)
+    c = sample_search(table_step(table), state, memory, seed=8, **kwargs)
+    np.testing.assert_array_equal(a["ids"], b["ids"])
+    assert not np.array_equal(a["ids"], c["ids"])
+    first = np.asarray(a["ids"])[:, 0, 0]
+    freq = [np.mean(first == t) for t in (A, B, C)]
+    np.testing.assert_allclose(freq, [0.7, 0.2, 0.1], atol=0.05)
+    np.testing.assert_allclose(np.asarray(a["scores"])[first == A, 0], np.log(0.7), rtol=1e-5)
+    top1 = sample_search(table_step(table), state, memory, seed=1, top_k=1, **kwargs)
+    assert np.all(np.asarray(top1["ids"])[:, 0, 0] == A)
+    nucleus = sample_search(table_step(table), state, memory, seed=1, top_p=0.85, **kwargs)
+    assert set(np.asarray(nucleus["ids"])[:, 0, 0]) == {A, B}
+    multi = sample_search(table_step(table), tf.zeros([2, 1]), MEMORY, seed=3,
+                          num_return_sequences=50, **kwargs)
+    assert multi["ids"].shape == (2, 50, 3)
+    assert len(set(np.asarray(multi["ids"])[0, :, 0])) > 1
+
+
+def test_search_compiles_with_xla():
+    step = table_step(TRAP)
+
+    @tf.function(jit_compile=True)
+    def run():
+        g = greedy_search(step, STATE, MEMORY, max_length=5, bos_id=BOS, eos_id=EOS)
+        b = beam_search(step, STATE, MEMORY, max_length=5, num_beams=2, length_penalty=0.0,
+                        bos_id=BOS, eos_id=EOS)
+        return g["ids"], b["ids"]
+
+    g, b = run()
+    np.testing.assert_array_equal(g[0], [A, EOS, 0, 0, 0])
+    np.testing.assert_array_equal(b[0, 0], [B, EOS, 0, 0, 0])
