@@ -1,0 +1,160 @@
+"""The `keras-s2s` command line: train, evaluate, predict, export.
+
+    keras-s2s train g2p                      # the main job: G2P on CMUdict
+    keras-s2s train dates | addition
+    keras-s2s train --tsv pairs.tsv          # any "source<TAB>target" corpus
+    keras-s2s evaluate runs/g2p [--split test] [--num-beams 4]
+    keras-s2s predict runs/g2p hello world
+    keras-s2s export runs/g2p --format saved_model --out exported/
+
+Arguments are parsed here and passed down as plain values.
+"""
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+
+
+def _model_flags(parser):
+    defaults = "(default: the task's)"
+    parser.add_argument("--run-dir", help="where to write the run (default: runs/TASK)")
+    parser.add_argument("--epochs", type=int, help=f"training epochs {defaults}")
+    parser.add_argument("--batch-size", type=int, help=f"examples per batch {defaults}")
+    parser.add_argument("--learning-rate", type=float, help=f"Adam learning rate {defaults}")
+    parser.add_argument("--units", type=int, help=f"decoder units {defaults}")
+    parser.add_argument("--embedding-dim", type=int, help=f"embedding size {defaults}")
+    parser.add_argument("--num-layers", type=int, help=f"stacked RNN layers {defaults}")
+    parser.add_argument("--cell", choices=["lstm", "gru"], help=f"RNN cell {defaults}")
+    parser.add_argument("--attention", help="bahdanau | luong | luong_general | luong_concat | none")
+    parser.add_argument("--bidirectional", action=argparse.BooleanOptionalAction, default=None)
+    parser.add_argument("--input-feeding", action=argparse.BooleanOptionalAction, default=None)
+    parser.add_argument("--peeky", action=argparse.BooleanOptionalAction, default=None)
+    parser.add_argument("--reverse-source", action=argparse.BooleanOptionalAction, default=None)
+    parser.add_argument("--dropout", type=float, help=f"dropout rate {defaults}")
+    parser.add_argument("--patience", type=int, help="early-stopping patience in epochs")
+    parser.add_argument("--seed", type=int, help="random seed (default: 0)")
+    parser.add_argument("--num-beams", type=int, help="beams for the final evaluation (1 = greedy)")
+    parser.add_argument("--source-tokenizer", choices=["char", "word", "subword"])
+    parser.add_argument("--target-tokenizer", choices=["char", "word", "subword"])
+    parser.add_argument("--max-train-examples", type=int, help="use only the first N training examples")
+    parser.add_argument("--max-eval-examples", type=int, help="evaluate on the first N dev/test examples")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="keras-s2s", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    train = sub.add_parser("train", help="train a model and write a run directory")
+    train.add_argument("task", nargs="?", help="g2p | dates | addition (or use --tsv)")
+    train.add_argument("--tsv", help="a 'source<TAB>target' file to train on")
+    train.add_argument("--quiet", action="store_true", help="no progress bars")
+    _model_flags(train)
+    evaluate = sub.add_parser("evaluate", help="score a run on its dev/test data")
+    evaluate.add_argument("run_dir")
+    evaluate.add_argument("--split", default="test", choices=["dev", "test"])
+    evaluate.add_argument("--num-beams", type=int, default=1)
+    predict = sub.add_parser("predict", help="convert texts with a trained run")
+    predict.add_argument("run_dir")
+    predict.add_argument("texts", nargs="+")
+    predict.add_argument("--num-beams", type=int, default=1)
+    export = sub.add_parser("export", help="export a run for TF Serving or TFLite")
+    export.add_argument("run_dir", help="a run directory (with model.keras and tokenizers)")
+    export.add_argument("--format", required=True, choices=["saved_model", "tflite"])
+    export.add_argument("--out", required=True)
+    export.add_argument("--strategy", default="greedy", choices=["greedy", "beam"])
+    export.add_argument("--num-beams", type=int, default=4)
+    export.add_argument("--quantization", choices=["dynamic_range", "float16"])
+    return parser
+
+
+def _train(args):
+    from keras_s2s import runs
+
+    if args.task is None and args.tsv is None:
+        raise ValueError("Name a task (g2p, dates, addition) or pass --tsv FILE.")
+    if args.task is not None and args.tsv is not None:
+        raise ValueError(f"Pass a task or --tsv, not both. Received: task={args.task!r}, --tsv={args.tsv!r}.")
+    fields = {f.name for f in dataclasses.fields(runs.TrainConfig)}
+    overrides = {k: v for k, v in vars(args).items() if k in fields and k not in ("task", "tsv")}
+    if overrides.get("attention") == "none":
+        overrides["attention"] = None
+        overrides["peeky"] = overrides.get("peeky") or False
+    config = runs.task_config(args.task, tsv=args.tsv, **overrides)
+    if args.attention == "none":
+        config.attention = None
+    run_dir = args.run_dir or os.path.join("runs", config.task)
+    print(f"training {config.task} -> {run_dir}")
+    metrics = runs.train(config, run_dir, verbose=0 if args.quiet else 1)
+    _print_metrics(metrics)
+    print(f"run directory: {run_dir}")
+    return 0
+
+
+def _print_metrics(metrics):
+    print(f"trained {metrics['epochs_run']} epochs in {metrics['train_seconds']:.0f} s "
+          f"({metrics['parameters']:,} parameters)")
+    for name in ("dev", "test"):
+        s = metrics[name]
+        parts = [f"{name}: {s['examples']} examples", f"exact match {s['exact_match']:.2%}"]
+        if "wer" in s:
+            parts += [f"WER {s['wer']:.2%}", f"PER {s['per']:.2%}"]
+        if "bleu" in s:
+            parts += [f"BLEU {s['bleu']:.1f}", f"chrF {s['chrf']:.1f}"]
+        print("  " + ", ".join(parts))
+    for sample in metrics.get("samples", [])[:8]:
+        mark = "ok " if sample["prediction"] in sample["references"] else "ERR"
+        print(f"  {mark} {sample['source']!r} -> {sample['prediction']!r}"
+              f"  (reference: {' | '.join(sample['references'])})")
+
+
+def _evaluate(args):
+    from keras_s2s import runs
+
+    run = runs.Run.load(args.run_dir)
+    split = runs.load_splits(run.config)[args.split]
+    scores, _ = run.evaluate(split, num_beams=args.num_beams)
+    print(json.dumps({args.split: scores}, indent=2))
+    return 0
+
+
+def _predict(args):
+    from keras_s2s import runs
+
+    run = runs.Run.load(args.run_dir)
+    for text, out in zip(args.texts, run.translate(args.texts, num_beams=args.num_beams)):
+        print(f"{text}\t{out}")
+    return 0
+
+
+def _export(args):
+    from keras_s2s import export, runs
+
+    run = runs.Run.load(args.run_dir)
+    if args.format == "saved_model":
+        path = export.export_saved_model(
+            run.generator, args.out, source_tokenizer=run.source_tokenizer,
+            target_tokenizer=run.target_tokenizer, max_length=run.max_length,
+            strategy=args.strategy, num_beams=args.num_beams)
+    else:
+        path = export.export_tflite(
+            run.generator, args.out, max_length=run.max_length, quantization=args.quantization,
+            source_tokenizer=run.source_tokenizer, target_tokenizer=run.target_tokenizer)
+    print(f"exported {args.format} to {path}")
+    return 0
+
+
+COMMANDS = {"train": _train, "evaluate": _evaluate, "predict": _predict, "export": _export}
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except (ValueError, TypeError, FileNotFoundError) as error:
+        print(f"keras-s2s {args.command}: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""tf.data pipelines for teacher forcing, and a TSV reader for parallel text."""
+
+import collections
+import pathlib
+
+import numpy as np
+import tensorflow as tf
+
+from keras_s2s import _checks
+
+TsvData = collections.namedtuple("TsvData", ["sources", "targets", "skipped"])
+
+
+def read_tsv(path):
+    """Reads "source<TAB>target" lines (Anki / Tatoeba / manythings exports).
+
+    UTF-8; extra columns (e.g. attribution) are ignored; a line that is not
+    valid UTF-8, has fewer than two columns, or an empty source or target is
+    skipped and counted, never fatal. A UTF-8 byte-order mark and Windows
+    line ends are accepted.
+
+    Args:
+        path: str or path-like.
+
+    Returns:
+        `TsvData(sources, targets, skipped)`: two lists of str and the
+        number of skipped lines (blank lines are not counted).
+
+    Raises:
+        FileNotFoundError: no file at `path`.
+    """
+    path = pathlib.Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No TSV file at {str(path)!r}.")
+    sources, targets, skipped = [], [], 0
+    raw = path.read_bytes()
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    for line in raw.split(b"\n"):
+        line = line.rstrip(b"\r")
+        if not line.strip():
+            continue
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            skipped += 1
+            continue
+        fields = text.split("\t")
+        if len(fields) < 2 or not fields[0].strip() or not fields[1].strip():
+            skipped += 1
+            continue
+        sources.append(fields[0].strip())
+        targets.append(fields[1].strip())
+    return TsvData(sources, targets, skipped)
+
+
+def _bucket_boundaries(lengths, num_buckets=8):
+    quantiles = np.quantile(lengths, np.linspace(0, 1, num_buckets + 1)[1:-1])
+    return sorted({int(q) + 1 for q in quantiles})
+
+
+def make_dataset(
+    source_texts,
+    target_texts,
+    source_tokenizer,
+    target_tokenizer,
+    *,
+    batch_size,
+    shuffle=True,
+    bucket_by_length=True,
+    seed=0,
+    max_length=None,
+):
+    """A teacher-forcing dataset: `({"source_ids", "target_ids"}, target_out)`.
+
+    Texts are tokenized once, in graph. `target_ids` is `[BOS] + target` and
+    `target_out` is `target + [EOS]` (the shift by one of teacher forcing);
+    all int32, right-padded with 0 per batch. With `bucket_by_length`,
+    examples of similar length are batched together
+    (`tf.data.Dataset.bucket_by_sequence_length`, boundaries at length
+    quantiles), so batches carry little padding.
+
+    Args:
+        source_texts, target_texts: lists of str of equal length.
+        source_tokenizer, target_tokenizer: `keras_s2s.text.Tokenizer`s.
+        batch_size: positive int.
+        shuffle: bool, reshuffle every epoch. Defaults to `True`.
+        bucket_by_length: bool. Defaults to `True`.
+        seed: int, shuffling seed. Defaults to 0.
+        max_length: optional positive int, longest source and target
+            sequence kept (longer ones are cut). Defaults to no limit.
+
+    Returns:
+        A `tf.data.Dataset` of `(inputs, target_out)`: `inputs["source_ids"]`
+        int32 `[B, S]`, `inputs["target_ids"]` int32 `[B, T]`, `target_out`
+        int32 `[B, T]`.
+
+    Raises:
+        ValueError: empty or mismatched texts, or `batch_size <= 0`.
+    """
+    batch_size = _checks.positive_int("batch_size", batch_size)
+    source_texts, target_texts = list(source_texts), list(target_texts)
+    if len(source_texts) != len(target_texts):
+        raise ValueError(
+            "`source_texts` and `target_texts` must have the same length. Received: "
+            f"{len(source_texts)} and {len(target_texts)}."
+        )
+    if not source_texts:
+        raise ValueError("The dataset is empty: no source/target pairs were given.")
+    sources = source_tokenizer.encode_ragged(source_texts, max_length=max_length)
+    targets = target_tokenizer.encode_ragged(
+        target_texts, max_length=None if max_length is None else max_length + 1
+    )
+    dataset = tf.data.Dataset.from_tensor_slices((sources, targets))
+    if shuffle:
+        dataset = dataset.shuffle(len(source_texts), seed=seed, reshuffle_each_iteration=True)
+
+    def split(source, target):
+        bos = tf.fill([1], tf.constant(2, target.dtype))
+        eos = tf.fill([1], tf.constant(3, target.dtype))
+        return source, tf.concat([bos, target], 0), tf.concat([target, eos], 0)
+
+    dataset = dataset.map(split, num_parallel_calls=tf.data.AUTOTUNE)
+    if bucket_by_length:
+        lengths = sources.row_lengths().numpy() + targets.row_lengths().numpy()
+        boundaries = _bucket_boundaries(lengths)
+        dataset = dataset.bucket_by_sequence_length(
+            lambda s, t_in, t_out: tf.shape(s)[0] + tf.shape(t_out)[0],
+            bucket_boundaries=boundaries,
+            bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
+        )
+    else:
+        dataset = dataset.padded_batch(batch_size)
+    dataset = dataset.map(
+        lambda s, t_in, t_out: ({"source_ids": s, "target_ids": t_in}, t_out),
+        num_parallel_calls=tf.data.AUTOTUNE,
+    )
+    return dataset.prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,310 @@
+"""Training runs on disk: train, evaluate, predict from a run directory.
+
+A run directory holds everything needed to use a model again:
+
+    config.json               task, model and training settings
+    model.keras               the best model (lowest validation loss)
+    source_tokenizer.json     tokenizers (keras_s2s.text.load_tokenizer)
+    target_tokenizer.json
+    source_vocab.txt          vocabularies, one token per line (line i = id i)
+    target_vocab.txt
+    history.csv               per-epoch losses and metrics (keras CSVLogger)
+    metrics.json              dev/test scores of the final model
+    attention.png             attention heatmaps of a few test examples
+    backup/                   keras BackupAndRestore state (resumes a killed run)
+"""
+
+import dataclasses
+import json
+import pathlib
+import time
+import warnings
+
+import keras
+import numpy as np
+
+from keras_s2s import _checks
+from keras_s2s import datasets as datasets_lib
+from keras_s2s import evaluation
+from keras_s2s.data import make_dataset, read_tsv
+from keras_s2s.inference import build_inference_model
+from keras_s2s.losses import MaskedSparseCategoricalCrossentropy
+from keras_s2s.metrics import MaskedAccuracy
+from keras_s2s.models import build_seq2seq
+from keras_s2s.text import CharTokenizer, SubwordTokenizer, WordTokenizer, load_tokenizer
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Settings of a training run (stored as config.json).
+
+    Model fields are `build_seq2seq` arguments; `source_tokenizer` and
+    `target_tokenizer` are `"char"`, `"word"` or `"subword"`.
+    """
+
+    task: str = "g2p"
+    tsv: str = None
+    source_tokenizer: str = "char"
+    target_tokenizer: str = "word"
+    lowercase_source: bool = False
+    embedding_dim: int = 64
+    units: int = 256
+    cell: str = "lstm"
+    num_layers: int = 1
+    bidirectional: bool = True
+    attention: str = "luong"
+    input_feeding: bool = False
+    peeky: bool = False
+    reverse_source: bool = False
+    dropout: float = 0.1
+    epochs: int = 10
+    batch_size: int = 128
+    learning_rate: float = 2e-3
+    clipnorm: float = 5.0
+    patience: int = 3
+    seed: int = 0
+    max_train_examples: int = None
+    max_eval_examples: int = None
+    num_beams: int = 1
+    subword_vocabulary_size: int = 8000
+    dev_fraction: float = 0.05
+
+
+# Defaults per task; command-line flags override them.
+TASK_DEFAULTS = {
+    "g2p": dict(source_tokenizer="char", target_tokenizer="word", lowercase_source=True),
+    "dates": dict(source_tokenizer="char", target_tokenizer="char", epochs=6, units=256,
+                  bidirectional=False, attention="luong", dropout=0.0, reverse_source=True),
+    "addition": dict(source_tokenizer="char", target_tokenizer="char", embedding_dim=16, units=128,
+                     bidirectional=False, attention=None, peeky=True, reverse_source=True,
+                     dropout=0.0, epochs=25, learning_rate=1e-3, batch_size=128),
+    "tsv": dict(source_tokenizer="subword", target_tokenizer="subword", embedding_dim=128,
+                dropout=0.2, epochs=10),
+}
+TOKENIZERS = {"char": CharTokenizer, "word": WordTokenizer, "subword": SubwordTokenizer}
+
+
+def task_config(task, tsv=None, **overrides):
+    """A `TrainConfig` for a task with its defaults, then `overrides`.
+
+    Raises:
+        ValueError: unknown task, or `--tsv` missing/given wrongly.
+    """
+    if tsv is not None:
+        task = "tsv"
+    _checks.one_of("task", task, tuple(TASK_DEFAULTS))
+    if task == "tsv" and tsv is None:
+        raise ValueError("task 'tsv' needs a file: pass tsv=PATH (--tsv PATH).")
+    config = {**TASK_DEFAULTS[task], **{k: v for k, v in overrides.items() if v is not None}}
+    return TrainConfig(task=task, tsv=None if tsv is None else str(tsv), **config)
+
+
+def load_splits(config):
+    """The train/dev/test `Split`s of a config's task (dev = test if absent)."""
+    if config.task == "tsv":
+        table = read_tsv(config.tsv)
+        if not table.sources:
+            raise ValueError(
+                f"{config.tsv!r} has no usable 'source<TAB>target' lines "
+                f"({table.skipped} malformed lines skipped)."
+            )
+        rng = np.random.default_rng(config.seed)
+        order = rng.permutation(len(table.sources))
+        n_held = max(1, int(len(order) * config.dev_fraction))
+        pick = lambda idx: datasets_lib.Split(  # noqa: E731
+            [table.sources[i] for i in idx], [table.targets[i] for i in idx],
+            [[table.targets[i]] for i in idx])
+        splits = {"train": pick(order[2 * n_held:]), "dev": pick(order[:n_held]),
+                  "test": pick(order[n_held:2 * n_held])}
+        if not splits["train"].sources:
+            splits["train"] = pick(order)
+    else:
+        splits = datasets_lib.load(config.task)
+        if "dev" not in splits:
+            splits["dev"] = splits["test"]
+    if config.max_train_examples:
+        splits["train"] = _head(splits["train"], config.max_train_examples)
+    if config.max_eval_examples:
+        splits["dev"] = _head(splits["dev"], config.max_eval_examples)
+        splits["test"] = _head(splits["test"], config.max_eval_examples)
+    return splits
+
+
+def _head(split, n):
+    return datasets_lib.Split(split.sources[:n], split.targets[:n], split.references[:n])
+
+
+def _make_tokenizer(kind, texts, config, lowercase=False):
+    if kind == "subword":
+        return SubwordTokenizer.from_texts(texts, config.subword_vocabulary_size, lowercase=lowercase)
+    return TOKENIZERS[kind].from_texts(texts, lowercase=lowercase)
+
+
+class Run:
+    """A model with its tokenizers and config, loaded from or saved to a run directory."""
+
+    def __init__(self, model, source_tokenizer, target_tokenizer, config, max_length):
+        self.model = model
+        self.source_tokenizer = source_tokenizer
+        self.target_tokenizer = target_tokenizer
+        self.config = config
+        self.max_length = max_length
+        self.generator = build_inference_model(model)
+
+    @classmethod
+    def load(cls, run_dir):
+        """Loads a run directory written by `train`.
+
+        Raises:
+            FileNotFoundError: the directory or one of its files is missing.
+        """
+        run_dir = pathlib.Path(run_dir)
+        for name in ("config.json", "model.keras", "source_tokenizer.json", "target_tokenizer.json"):
+            if not (run_dir / name).is_file():
+                raise FileNotFoundError(
+                    f"{str(run_dir)!r} is not a complete run directory: {name} is missing "
+                    "(train one with `keras-s2s train`)."
+                )
+        stored = json.loads((run_dir / "config.json").read_text())
+        config = TrainConfig(**stored["train"])
+        model = keras.models.load_model(run_dir / "model.keras", safe_mode=True)
+        return cls(model, load_tokenizer(run_dir / "source_tokenizer.json"),
+                   load_tokenizer(run_dir / "target_tokenizer.json"), config, stored["max_length"])
+
+    def translate(self, texts, *, batch_size=512, num_beams=1, return_attention=False):
+        """Generates target strings for source strings (greedy or beam).
+
+        Returns:
+            A list of str, or `(list of str, list of attention arrays [T, S])`
+            with `return_attention`.
+        """
+        outputs, attentions = [], []
+        strategy = "beam" if num_beams > 1 else "greedy"
+        for start in range(0, len(texts), batch_size):
+            chunk = list(texts[start : start + batch_size])
+            ids = self.source_tokenizer.encode(chunk).numpy()
+            result = self.generator.generate(ids, max_length=self.max_length, strategy=strategy,
+                                             num_beams=num_beams)
+            best = result["ids"][:, 0]
+            outputs.extend(s.decode("utf-8") for s in self.target_tokenizer.decode(best).numpy())
+            if return_attention and "attention" in result:
+                for row, n in enumerate(result["lengths"][:, 0]):
+                    attentions.append(result["attention"][row, 0, :n, : int((ids[row] != 0).sum())])
+        return (outputs, attentions) if return_attention else outputs
+
+    def evaluate(self, split, num_beams=1):
+        """Scores on a `Split`: WER/PER for G2P, exact match always, BLEU/chrF for TSV."""
+        predictions = self.translate(split.sources, num_beams=num_beams)
+        scores = {"examples": len(predictions),
+                  "exact_match": evaluation.exact_match(predictions, split.references)}
+        if self.config.task == "g2p":
+            scores.update(evaluation.g2p_error_rates(predictions, split.references))
+        if self.config.task == "tsv":
+            scores.update(evaluation.bleu_and_chrf(predictions, split.references))
+        return scores, predictions
+
+
+def train(config, run_dir, *, verbose=1, log=print):
+    """Trains a model for `config`, writes the run directory, evaluates it.
+
+    Uses Keras callbacks: `BackupAndRestore` (a killed run restarted with the
+    same command resumes at its last finished epoch), `ModelCheckpoint` of
+    the best validation loss, `EarlyStopping(patience)` and `CSVLogger`.
+
+    Returns:
+        The metrics dict written to metrics.json.
+    """
+    run_dir = pathlib.Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    keras.utils.set_random_seed(config.seed)
+    splits = load_splits(config)
+    train_split = splits["train"]
+    if not train_split.sources:
+        raise ValueError(f"Task {config.task!r} has no training examples.")
+    log("data: " + ", ".join(f"{k} {len(v)}" for k, v in splits.items()))
+    source_tokenizer = _make_tokenizer(config.source_tokenizer, train_split.sources, config,
+                                       config.lowercase_source)
+    target_tokenizer = _make_tokenizer(config.target_tokenizer, train_split.targets, config)
+    source_tokenizer.save(run_dir / "source_tokenizer.json")
+    target_tokenizer.save(run_dir / "target_tokenizer.json")
+    source_tokenizer.save_vocabulary(run_dir / "source_vocab.txt")
+    target_tokenizer.save_vocabulary(run_dir / "target_vocab.txt")
+    longest = int(target_tokenizer.encode_ragged(train_split.targets).row_lengths().numpy().max())
+    max_length = longest + 1 + max(2, longest // 4)
+    (run_dir / "config.json").write_text(json.dumps(
+        {"train": dataclasses.asdict(config), "max_length": max_length,
+         "source_vocabulary_size": source_tokenizer.vocabulary_size,
+         "target_vocabulary_size": target_tokenizer.vocabulary_size}, indent=2))
+
+    model = build_seq2seq(
+        source_tokenizer.vocabulary_size, target_tokenizer.vocabulary_size,
+        embedding_dim=config.embedding_dim, units=config.units, cell=config.cell,
+        num_layers=config.num_layers, bidirectional=config.bidirectional,
+        attention=config.attention, input_feeding=config.input_feeding, peeky=config.peeky,
+        reverse_source=config.reverse_source, dropout=config.dropout,
+    )
+    model.compile(
+        keras.optimizers.Adam(config.learning_rate, clipnorm=config.clipnorm),
+        MaskedSparseCategoricalCrossentropy(),
+        metrics=[MaskedAccuracy()],
+    )
+    train_data = make_dataset(train_split.sources, train_split.targets, source_tokenizer,
+                              target_tokenizer, batch_size=config.batch_size, seed=config.seed)
+    dev = splits["dev"]
+    dev_data = make_dataset(dev.sources, dev.targets, source_tokenizer, target_tokenizer,
+                            batch_size=512, shuffle=False)
+    callbacks = [
+        keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
+        keras.callbacks.ModelCheckpoint(str(run_dir / "model.keras"), monitor="val_loss",
+                                        save_best_only=True),
+        keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience),
+        keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True),
+    ]
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        # Bucketed datasets have unknown cardinality; Keras warns at each epoch end.
+        warnings.filterwarnings("ignore", message="Your input ran out of data")
+        history = model.fit(train_data, validation_data=dev_data, epochs=config.epochs,
+                            callbacks=callbacks, verbose=verbose, shuffle=False)
+    train_seconds = time.perf_counter() - start
+    run = Run.load(run_dir)
+    metrics = {"train_seconds": round(train_seconds, 1),
+               "epochs_run": len(history.history.get("loss", [])),
+               "parameters": int(model.count_params())}
+    for name in ("dev", "test"):
+        scores, predictions = run.evaluate(splits[name], num_beams=config.num_beams)
+        metrics[name] = scores
+        if name == "test":
+            metrics["samples"] = [
+                {"source": s, "prediction": p, "references": r}
+                for s, p, r in list(zip(splits[name].sources, predictions, splits[name].references))[:10]
+            ]
+    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False))
+    if run.generator.has_attention:
+        plot_attention(run, splits["test"].sources[:4], run_dir / "attention.png")
+    return metrics
+
+
+def plot_attention(run, texts, path):
+    """Saves attention heatmaps (matplotlib) of `texts` to `path` (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    outputs, attentions = run.translate(texts, return_attention=True)
+    fig, axes = plt.subplots(1, len(texts), figsize=(4 * len(texts), 4), squeeze=False)
+    for ax, text, out, weights in zip(axes[0], texts, outputs, attentions):
+        ids = run.source_tokenizer.encode([text]).numpy()[0]
+        source = [run.source_tokenizer.vocabulary[i] for i in ids]
+        target_ids = run.target_tokenizer.encode([out], add_eos=True).numpy()[0][: weights.shape[0]]
+        target = [run.target_tokenizer.vocabulary[i] for i in target_ids]
+        ax.imshow(weights[: len(target)], cmap="viridis", aspect="auto", vmin=0, vmax=1)
+        ax.set_xticks(range(len(source)), source, fontsize=8)
+        ax.set_yticks(range(len(target)), target, fontsize=8)
+        ax.set_title(f"{text} -> {out}", fontsize=9)
+        ax.set_xlabel("source")
+    axes[0][0].set_ylabel("output")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
