@@ -1,0 +1,58 @@
+import json
+
+import pytest
+
+from keras_s2s import cli
+
+TINY = ["--epochs", "1", "--units", "16", "--embedding-dim", "8", "--max-train-examples", "400",
+        "--max-eval-examples", "40", "--quiet"]
+
+
+@pytest.mark.slow
+def test_train_g2p_smoke_writes_every_run_file(tmp_path, capsys):
+    run_dir = tmp_path / "g2p"
+    assert cli.main(["train", "g2p", "--run-dir", str(run_dir), *TINY]) == 0
+    out = capsys.readouterr().out
+    assert "dev: 40 examples" in out and "WER" in out and "PER" in out
+    for name in ["config.json", "metrics.json", "model.keras", "source_tokenizer.json",
+                 "target_tokenizer.json", "source_vocab.txt", "target_vocab.txt", "history.csv",
+                 "attention.png"]:
+        assert (run_dir / name).is_file(), name
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert 0 <= metrics["test"]["wer"] <= 1 and metrics["epochs_run"] == 1
+    assert (run_dir / "attention.png").read_bytes()[:4] == b"\x89PNG"
+    assert cli.main(["predict", str(run_dir), "hello", "ÜNKNOWN-chars"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].startswith("hello\t") and len(lines) == 2
+    assert cli.main(["evaluate", str(run_dir), "--split", "dev"]) == 0
+    assert json.loads(capsys.readouterr().out)["dev"]["examples"] == 40
+
+
+@pytest.mark.slow
+def test_train_tsv_smoke(tmp_path, capsys):
+    import pathlib
+
+    tsv = pathlib.Path(__file__).parent / "data" / "en_fr_tiny.tsv"
+    run_dir = tmp_path / "tsv"
+    args = ["train", "--tsv", str(tsv), "--run-dir", str(run_dir), "--source-tokenizer", "word",
+            "--target-tokenizer", "word", *TINY]
+    assert cli.main(args) == 0
+    assert "BLEU" in capsys.readouterr().out
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert "chrf" in metrics["test"]
+
+
+def test_bad_input(tmp_path, capsys):
+    assert cli.main(["train", "g2q"]) == 2
+    assert "task='g2q'" in capsys.readouterr().err
+    assert cli.main(["train"]) == 2
+    assert "Name a task" in capsys.readouterr().err
+    assert cli.main(["train", "--tsv", str(tmp_path / "none.tsv"), "--run-dir", str(tmp_path / "r")]) == 2
+    assert "No TSV file" in capsys.readouterr().err
+    empty = tmp_path / "empty.tsv"
+    empty.write_text("no tabs\nat all\n")
+    assert cli.main(["train", "--tsv", str(empty), "--run-dir", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "no usable" in err and "2 malformed" in err
+    assert cli.main(["predict", str(tmp_path), "x"]) == 2
+    assert "config.json is missing" in capsys.readouterr().err
