@@ -26,6 +26,11 @@ def test_train_g2p_smoke_writes_every_run_file(tmp_path, capsys):
     assert lines[0].startswith("hello\t") and len(lines) == 2
     assert cli.main(["evaluate", str(run_dir), "--split", "dev"]) == 0
     assert json.loads(capsys.readouterr().out)["dev"]["examples"] == 40
+    assert cli.main(["export", str(run_dir), "--format", "saved_model", "--out", str(tmp_path / "sm")]) == 0
+    assert (tmp_path / "sm" / "1" / "saved_model.pb").is_file()
+    assert cli.main(["export", str(run_dir), "--format", "tflite", "--out", str(tmp_path / "g2p.tflite"),
+                     "--quantization", "dynamic_range"]) == 0
+    assert (tmp_path / "g2p.tflite").is_file() and (tmp_path / "g2p.target_vocab.txt").is_file()
 
 
 @pytest.mark.slow

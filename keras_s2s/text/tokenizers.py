@@ -140,8 +140,12 @@ class Tokenizer(tf.Module):
         keep = tf.logical_and(keep, ids < self.vocabulary_size)
         return self.detokenize(tf.ragged.boolean_mask(ids, keep))
 
+    def trackable_resources(self):
+        """The lookup tables and other resources an exported graph needs."""
+        return [t for t in (getattr(self, "_table", None), getattr(self, "_wordpiece", None)) if t is not None]
+
     def get_config(self):
-        return {"vocabulary": self.vocabulary, "name": self.name}
+        return {"vocabulary": list(self.vocabulary), "name": self.name}
 
     @classmethod
     def from_config(cls, config):

@@ -1,0 +1,299 @@
+"""Export a generator for TF Serving (SavedModel) and for phones (TFLite).
+
+Both run the package's own in-graph search (`keras_s2s.inference.search`),
+so they decode exactly as `generate` does.
+"""
+
+import json
+import pathlib
+
+import numpy as np
+import tensorflow as tf
+
+from keras_s2s import _checks
+from keras_s2s.inference.generator import Seq2SeqGenerator
+from keras_s2s.inference import search as search_lib
+from keras_s2s.special_tokens import BOS_ID, EOS_ID, PAD_ID
+
+QUANTIZATIONS = (None, "dynamic_range", "float16")
+# Output order of the .tflite signature (`output_0`, `output_1`, `output_2`).
+TFLITE_OUTPUTS = ("ids", "lengths", "scores")
+
+
+def _check_generator(generator):
+    if not isinstance(generator, Seq2SeqGenerator):
+        raise TypeError(
+            "Export takes the generator from keras_s2s.build_inference_model(model). "
+            f"Received: {type(generator).__name__}."
+        )
+    if not generator.model.built:
+        raise ValueError("The model is not built: call or fit it once before export.")
+
+
+def _check_tokenizers(generator, source_tokenizer, target_tokenizer):
+    if (source_tokenizer is None) != (target_tokenizer is None):
+        raise ValueError(
+            "Pass both `source_tokenizer` and `target_tokenizer`, or neither. Received: "
+            f"source_tokenizer={type(source_tokenizer).__name__}, "
+            f"target_tokenizer={type(target_tokenizer).__name__}."
+        )
+    if source_tokenizer is None:
+        return
+    for side, tokenizer, size in (
+        ("source", source_tokenizer, generator.source_vocab_size),
+        ("target", target_tokenizer, generator.target_vocab_size),
+    ):
+        if tokenizer.vocabulary_size != size:
+            raise ValueError(
+                f"The {side} tokenizer has {tokenizer.vocabulary_size} tokens but the model's "
+                f"{side} vocabulary has {size}. Use the tokenizers the model was trained with."
+            )
+
+
+def _prepare_ids(source_ids, max_source_length):
+    """Truncates to the export limit and appends one padding column (so an
+    all-empty batch still has a time step); padding changes no output."""
+    source_ids = tf.cast(source_ids, tf.int32)[:, :max_source_length]
+    batch = tf.shape(source_ids)[0]
+    return tf.concat([source_ids, tf.zeros([batch, 1], tf.int32)], axis=1)
+
+
+class _Endpoints:
+    """The serving functions, over the generator and tokenizers."""
+
+    def __init__(self, generator, source_tokenizer, target_tokenizer, options, max_source_length):
+        self.generator = generator
+        self.source_tokenizer = source_tokenizer
+        self.target_tokenizer = target_tokenizer
+        self.options = options
+        self.max_source_length = max_source_length
+
+    def _search_best(self, source_ids):
+        result = self.generator.search(source_ids, **self.options)
+        return {
+            "ids": result["ids"][:, 0],
+            "scores": result["scores"][:, 0],
+            "lengths": result["lengths"][:, 0],
+        }
+
+    def generate_ids(self, source_ids):
+        return self._search_best(_prepare_ids(source_ids, self.max_source_length))
+
+    def translate(self, source_text):
+        ids = self.source_tokenizer.encode(source_text)
+        empty = tf.equal(tf.strings.length(source_text), 0)
+        out = self._search_best(_prepare_ids(ids, self.max_source_length))
+        text = self.target_tokenizer.decode(out["ids"])
+        return {
+            "target_text": tf.where(empty, tf.constant(""), text),
+            "scores": tf.where(empty, tf.zeros_like(out["scores"]), out["scores"]),
+        }
+
+
+def export_saved_model(
+    generator,
+    export_dir,
+    *,
+    max_length,
+    source_tokenizer=None,
+    target_tokenizer=None,
+    strategy="greedy",
+    num_beams=4,
+    length_penalty=0.6,
+    max_source_length=256,
+    version=1,
+):
+    """Writes a SavedModel for TF Serving under `export_dir/<version>/`.
+
+    Signatures:
+
+    - `serving_default` (with tokenizers; without them it is `generate_ids`,
+      as TF Serving needs a default): `source_text` tf.string `[B]`
+      -> `target_text` tf.string `[B]` and `scores` float32 `[B]`.
+      Tokenization and detokenization run in graph; characters or words
+      outside the vocabulary map to UNK; an empty string gives an empty
+      output with score 0.
+    - `generate_ids`: `source_ids` int32 `[B, S]` (0-padded) -> `ids` int32
+      `[B, T]` (0 after EOS), `scores` float32 `[B]`, `lengths` int32 `[B]`:
+      the best hypothesis, exactly as `generator.generate` gives it.
+
+    Sources longer than `max_source_length` tokens are truncated to it (the
+    README documents this). Greedy and beam search use core TensorFlow ops
+    only. With `CharTokenizer`/`WordTokenizer` the SavedModel loads in a
+    process that imports only `tensorflow`; with `SubwordTokenizer` the
+    serving process needs TF Text's ops (`import tensorflow_text`, or a TF
+    Serving build with TF Text).
+
+    Args:
+        generator: from `keras_s2s.build_inference_model`.
+        export_dir: str or path; the version folder is created inside.
+        max_length: positive int, the most target tokens generated.
+        source_tokenizer, target_tokenizer: `keras_s2s.text.Tokenizer`s, or
+            both `None` (then only `generate_ids`).
+        strategy: `"greedy"` or `"beam"`. Defaults to `"greedy"`.
+        num_beams: positive int, for beam. Defaults to 4.
+        length_penalty: float >= 0, GNMT alpha for beam. Defaults to 0.6.
+        max_source_length: positive int, the longest source accepted (longer
+            ones are truncated). Defaults to 256.
+        version: positive int, the version folder's name. Defaults to 1.
+
+    Returns:
+        The path of the version folder (str).
+
+    Raises:
+        TypeError: `generator` is not a `Seq2SeqGenerator`.
+        ValueError: unbuilt model, `max_length <= 0`, unknown strategy,
+            bad `num_beams`, one tokenizer without the other, or tokenizer
+            vocabularies that do not match the model.
+    """
+    _check_generator(generator)
+    max_length = _checks.positive_int("max_length", max_length)
+    max_source_length = _checks.positive_int("max_source_length", max_source_length)
+    version = _checks.positive_int("version", version)
+    _checks.one_of("strategy", strategy, ("greedy", "beam"))
+    _check_tokenizers(generator, source_tokenizer, target_tokenizer)
+    options = generator._check_options(
+        max_length=max_length, strategy=strategy, temperature=1.0, top_k=0, top_p=1.0,
+        num_beams=num_beams, length_penalty=length_penalty, num_return_sequences=1,
+    )
+    import keras
+
+    endpoints = _Endpoints(generator, source_tokenizer, target_tokenizer, options, max_source_length)
+    archive = keras.export.ExportArchive()
+    archive.track(generator.model)
+    if source_tokenizer is not None:
+        for tokenizer in (source_tokenizer, target_tokenizer):
+            for resource in tokenizer.trackable_resources():
+                archive.track(resource)
+        archive.add_endpoint(
+            "serving_default", endpoints.translate,
+            input_signature=[tf.TensorSpec([None], tf.string, name="source_text")],
+        )
+    archive.add_endpoint(
+        "generate_ids", endpoints.generate_ids,
+        input_signature=[tf.TensorSpec([None, None], tf.int32, name="source_ids")],
+    )
+    path = pathlib.Path(export_dir) / str(version)
+    archive.write_out(str(path), verbose=False)
+    signatures = ["generate_ids", "serving_default"]
+    info = {"max_length": max_length, "max_source_length": max_source_length,
+            "strategy": strategy, "signatures": sorted(signatures)}
+    if strategy == "beam":
+        info.update(num_beams=options["num_beams"], length_penalty=options["length_penalty"])
+    (path / "assets.extra").mkdir(exist_ok=True)
+    (path / "assets.extra" / "keras_s2s.json").write_text(json.dumps(info, indent=2))
+    if source_tokenizer is not None:
+        source_tokenizer.save_vocabulary(path / "assets.extra" / "source_vocab.txt")
+        target_tokenizer.save_vocabulary(path / "assets.extra" / "target_vocab.txt")
+    return str(path)
+
+
+def export_tflite(
+    generator,
+    path,
+    *,
+    max_length,
+    quantization=None,
+    source_tokenizer=None,
+    target_tokenizer=None,
+):
+    """Writes a `.tflite` with greedy decoding inside, TFLite builtin ops only.
+
+    The model's signature `serving_default` takes `source_ids` int32
+    `[1, S]` (any S >= 1) and returns `output_0`: ids int32 `[1, T]` (0
+    after EOS), `output_1`: lengths int32 `[1]` and `output_2`: scores
+    float32 `[1]` (`TFLITE_OUTPUTS` names them): the same tokens as
+    `generator.generate(..., strategy="greedy")`. The concrete function is
+    frozen (variables become constants) before conversion, so the `WHILE`
+    body reads no resource variables, and the converter is restricted to
+    `TFLITE_BUILTINS` (no Flex/Select TF ops): it runs in the LiteRT
+    interpreter (`ai_edge_litert.interpreter.Interpreter`). Vocabulary files
+    are written beside it (`<name>.source_vocab.txt`,
+    `<name>.target_vocab.txt`) when tokenizers are given; tokenization is
+    up to the app.
+
+    Args:
+        generator: from `keras_s2s.build_inference_model`.
+        path: str or path of the `.tflite` file to write.
+        max_length: positive int T, the most tokens generated.
+        quantization: `None` (float32), `"dynamic_range"` (int8 weights) or
+            `"float16"` (float16 weights). Defaults to `None`.
+        source_tokenizer, target_tokenizer: optional, for the vocabulary
+            files.
+
+    Returns:
+        The path written (str).
+
+    Raises:
+        TypeError: `generator` is not a `Seq2SeqGenerator`.
+        ValueError: unbuilt model, `max_length <= 0`, unknown
+            `quantization`, or mismatched tokenizers.
+    """
+    from tensorflow.python.framework.convert_to_constants import (
+        convert_variables_to_constants_v2,
+    )
+
+    _check_generator(generator)
+    max_length = _checks.positive_int("max_length", max_length)
+    _checks.one_of("quantization", quantization, QUANTIZATIONS)
+    _check_tokenizers(generator, source_tokenizer, target_tokenizer)
+
+    @tf.function(input_signature=[tf.TensorSpec([1, None], tf.int32, name="source_ids")])
+    def decode(source_ids):
+        result = generator.search(source_ids, max_length=max_length, strategy="greedy")
+        return tuple(result[name][:, 0] for name in TFLITE_OUTPUTS)
+
+    frozen = convert_variables_to_constants_v2(decode.get_concrete_function())
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([frozen], tf.Module())
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    if quantization is not None:
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if quantization == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    flatbuffer = converter.convert()
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(flatbuffer)
+    if source_tokenizer is not None:
+        stem = path.with_suffix("")
+        source_tokenizer.save_vocabulary(f"{stem}.source_vocab.txt")
+        target_tokenizer.save_vocabulary(f"{stem}.target_vocab.txt")
+    return str(path)
+
+
+class TFLiteGreedyDecoder:
+    """Runs an exported `.tflite` in the LiteRT interpreter, one source at a time.
+
+    Args:
+        path: the `.tflite` file from `export_tflite`.
+        num_threads: interpreter threads. Defaults to 1.
+
+    Call arguments:
+        source_ids: int sequence `[S]` (no padding needed).
+
+    Returns:
+        A dict of NumPy arrays: `ids` int32 `[T]`, `length` int, `score` float.
+    """
+
+    def __init__(self, path, num_threads=1):
+        from ai_edge_litert.interpreter import Interpreter
+
+        self.interpreter = Interpreter(model_path=str(path), num_threads=num_threads)
+        self._runner = self.interpreter.get_signature_runner()
+        self._length = None
+
+    def __call__(self, source_ids):
+        ids = np.asarray(source_ids, np.int32).reshape(1, -1)
+        if ids.shape[1] == 0:
+            ids = np.zeros((1, 1), np.int32)
+        out = self._runner(source_ids=ids)
+        ids, lengths, scores = (out[f"output_{i}"] for i in range(len(TFLITE_OUTPUTS)))
+        return {"ids": ids[0], "length": int(lengths[0]), "score": float(scores[0])}
+
+
+def tflite_ops(path):
+    """The operator names in a `.tflite` file (to check for Flex/custom ops)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=str(path))
+    return sorted({d["op_name"] for d in interpreter._get_ops_details()})
