@@ -1,9 +1,17 @@
 """keras_s2s: RNN sequence-to-sequence models with attention for Keras 3."""
 
+from keras_s2s import callbacks
+from keras_s2s import data
+from keras_s2s import datasets
+from keras_s2s import evaluation
+from keras_s2s import export
 from keras_s2s import inference
 from keras_s2s import layers
 from keras_s2s import losses
 from keras_s2s import metrics
+from keras_s2s import text
+from keras_s2s.export import export_saved_model
+from keras_s2s.export import export_tflite
 from keras_s2s.inference import Seq2SeqGenerator
 from keras_s2s.inference import build_inference_model
 from keras_s2s.layers import AttentionLSTMDecoder
@@ -36,8 +44,16 @@ __all__ = [
     "UNK_ID",
     "build_inference_model",
     "build_seq2seq",
+    "callbacks",
+    "data",
+    "datasets",
+    "evaluation",
+    "export",
+    "export_saved_model",
+    "export_tflite",
     "inference",
     "layers",
     "losses",
     "metrics",
+    "text",
 ]

@@ -122,13 +122,19 @@ def make_dataset(
 
     dataset = dataset.map(split, num_parallel_calls=tf.data.AUTOTUNE)
     if bucket_by_length:
-        lengths = sources.row_lengths().numpy() + targets.row_lengths().numpy()
+        # The length that buckets see: source + target + EOS.
+        lengths = sources.row_lengths().numpy() + targets.row_lengths().numpy() + 1
         boundaries = _bucket_boundaries(lengths)
         dataset = dataset.bucket_by_sequence_length(
             lambda s, t_in, t_out: tf.shape(s)[0] + tf.shape(t_out)[0],
             bucket_boundaries=boundaries,
             bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
         )
+        # Each bucket yields ceil(n / batch_size) batches; telling tf.data
+        # gives Keras a known epoch length (progress bars, no warnings).
+        per_bucket = np.bincount(np.searchsorted(boundaries, lengths, side="right"))
+        batches = int(np.sum(-(-per_bucket // batch_size)))
+        dataset = dataset.apply(tf.data.experimental.assert_cardinality(batches))
     else:
         dataset = dataset.padded_batch(batch_size)
     dataset = dataset.map(
