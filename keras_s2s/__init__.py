@@ -21,7 +21,9 @@ from keras_s2s.layers import Encoder
 from keras_s2s.layers import LSTMDecoder
 from keras_s2s.layers import LuongAttention
 from keras_s2s.layers import PeekyLSTMDecoder
+from keras_s2s.models import Seq2SeqModel
 from keras_s2s.models import build_seq2seq
+from keras_s2s.models import load_model
 from keras_s2s.special_tokens import BOS_ID
 from keras_s2s.special_tokens import EOS_ID
 from keras_s2s.special_tokens import PAD_ID
@@ -41,6 +43,7 @@ __all__ = [
     "PAD_ID",
     "PeekyLSTMDecoder",
     "Seq2SeqGenerator",
+    "Seq2SeqModel",
     "UNK_ID",
     "build_inference_model",
     "build_seq2seq",
@@ -53,6 +56,7 @@ __all__ = [
     "export_tflite",
     "inference",
     "layers",
+    "load_model",
     "losses",
     "metrics",
     "text",

@@ -176,3 +176,47 @@ def build_seq2seq(
     return Seq2SeqModel(
         {"source_ids": source_ids, "target_ids": target_ids}, logits, name=name
     )
+
+
+def load_model(path):
+    """Loads a `.keras` file saved from a `build_seq2seq` model, safely.
+
+    `keras.models.load_model(path, safe_mode=True)`: no Lambda layers or
+    pickled code are ever executed, so a file from an untrusted source cannot
+    run code. Errors from a damaged file are reported as one clear error.
+
+    Args:
+        path: str or path-like of a `.keras` file.
+
+    Returns:
+        The `Seq2SeqModel`.
+
+    Raises:
+        FileNotFoundError: no file at `path`.
+        ValueError: the file is truncated, tampered with, not a Keras model,
+            holds code that safe mode refuses to run, or is not a seq2seq
+            model built by `build_seq2seq`.
+    """
+    import os
+    import pathlib
+
+    path = pathlib.Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No model file at {str(path)!r}.")
+    if path.suffix != ".keras":
+        raise ValueError(f"Expected a `.keras` file. Received: {str(path)!r}.")
+    try:
+        model = keras.models.load_model(os.fspath(path), safe_mode=True)
+    except Exception as error:  # zipfile, JSON, h5 and Keras errors alike
+        raise ValueError(
+            f"{str(path)!r} could not be loaded as a Keras model: it may be truncated, "
+            f"tampered with, or hold code that safe mode refuses to run. "
+            f"Cause: {type(error).__name__}: {error}"
+        ) from error
+    layers = {layer.name for layer in model.layers}
+    if not isinstance(model, Seq2SeqModel) or not {ENCODER_NAME, DECODER_NAME} <= layers:
+        raise ValueError(
+            f"{str(path)!r} holds a {type(model).__name__} with layers {sorted(layers)}, "
+            "not a model built by keras_s2s.build_seq2seq."
+        )
+    return model

@@ -30,7 +30,7 @@ from keras_s2s.data import make_dataset, read_tsv
 from keras_s2s.inference import build_inference_model
 from keras_s2s.losses import MaskedSparseCategoricalCrossentropy
 from keras_s2s.metrics import MaskedAccuracy
-from keras_s2s.models import build_seq2seq
+from keras_s2s.models import build_seq2seq, load_model
 from keras_s2s.text import CharTokenizer, SubwordTokenizer, WordTokenizer, load_tokenizer
 
 
@@ -167,7 +167,7 @@ class Run:
                 )
         stored = json.loads((run_dir / "config.json").read_text())
         config = TrainConfig(**stored["train"])
-        model = keras.models.load_model(run_dir / "model.keras", safe_mode=True)
+        model = load_model(run_dir / "model.keras")
         return cls(model, load_tokenizer(run_dir / "source_tokenizer.json"),
                    load_tokenizer(run_dir / "target_tokenizer.json"), config, stored["max_length"])
 
