@@ -14,6 +14,14 @@ DECODER_NAME = "decoder"
 INPUT_NAMES = ("source_ids", "target_ids")
 
 
+def _in_symbolic_scope():
+    try:
+        from keras.src.backend.common.symbolic_scope import in_symbolic_scope
+    except ImportError:  # a Keras without it: check everything
+        return False
+    return in_symbolic_scope()
+
+
 @keras.saving.register_keras_serializable(package="keras_s2s")
 class Seq2SeqModel(keras.Model):
     """The functional training model that `build_seq2seq` returns.
@@ -44,8 +52,12 @@ class Seq2SeqModel(keras.Model):
                 f"Missing model inputs {missing}. Received keys: {sorted(inputs)}. "
                 "Expected 'source_ids' and 'target_ids'."
             )
-        for key in INPUT_NAMES:
-            _checks.check_ids(key, inputs[key])
+        # Keras' own shape probes (`compute_output_spec`, e.g. when fit builds
+        # metrics under a distribution strategy) may carry a placeholder dtype;
+        # only real data is checked.
+        if not _in_symbolic_scope():
+            for key in INPUT_NAMES:
+                _checks.check_ids(key, inputs[key])
         return super().__call__(inputs, *args, **kwargs)
 
 
