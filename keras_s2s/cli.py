@@ -33,6 +33,7 @@ def _model_flags(parser):
     parser.add_argument("--peeky", action=argparse.BooleanOptionalAction, default=None)
     parser.add_argument("--reverse-source", action=argparse.BooleanOptionalAction, default=None)
     parser.add_argument("--dropout", type=float, help=f"dropout rate {defaults}")
+    parser.add_argument("--lr-schedule", choices=["cosine", "constant"], help="learning-rate schedule")
     parser.add_argument("--patience", type=int, help="early-stopping patience in epochs")
     parser.add_argument("--seed", type=int, help="random seed (default: 0)")
     parser.add_argument("--num-beams", type=int, help="beams for the final evaluation (1 = greedy)")

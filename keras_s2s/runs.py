@@ -39,7 +39,9 @@ class TrainConfig:
     """Settings of a training run (stored as config.json).
 
     Model fields are `build_seq2seq` arguments; `source_tokenizer` and
-    `target_tokenizer` are `"char"`, `"word"` or `"subword"`.
+    `target_tokenizer` are `"char"`, `"word"` or `"subword"`; `lr_schedule`
+    is `"cosine"` (decay to 0 over all epochs) or `"constant"`;
+    `num_beams` is the beam width of the final evaluation (1 = greedy).
     """
 
     task: str = "g2p"
@@ -60,12 +62,13 @@ class TrainConfig:
     epochs: int = 10
     batch_size: int = 128
     learning_rate: float = 2e-3
+    lr_schedule: str = "cosine"
     clipnorm: float = 5.0
     patience: int = 3
     seed: int = 0
     max_train_examples: int = None
     max_eval_examples: int = None
-    num_beams: int = 1
+    num_beams: int = 4
     subword_vocabulary_size: int = 8000
     dev_fraction: float = 0.05
 
@@ -96,7 +99,9 @@ def task_config(task, tsv=None, **overrides):
     if task == "tsv" and tsv is None:
         raise ValueError("task 'tsv' needs a file: pass tsv=PATH (--tsv PATH).")
     config = {**TASK_DEFAULTS[task], **{k: v for k, v in overrides.items() if v is not None}}
-    return TrainConfig(task=task, tsv=None if tsv is None else str(tsv), **config)
+    config = TrainConfig(task=task, tsv=None if tsv is None else str(tsv), **config)
+    _checks.one_of("lr_schedule", config.lr_schedule, ("cosine", "constant"))
+    return config
 
 
 def load_splits(config):
@@ -243,13 +248,17 @@ def train(config, run_dir, *, verbose=1, log=print):
         attention=config.attention, input_feeding=config.input_feeding, peeky=config.peeky,
         reverse_source=config.reverse_source, dropout=config.dropout,
     )
+    train_data = make_dataset(train_split.sources, train_split.targets, source_tokenizer,
+                              target_tokenizer, batch_size=config.batch_size, seed=config.seed)
+    learning_rate = config.learning_rate
+    if config.lr_schedule == "cosine":
+        total_steps = max(1, int(train_data.cardinality()) * config.epochs)
+        learning_rate = keras.optimizers.schedules.CosineDecay(config.learning_rate, total_steps)
     model.compile(
-        keras.optimizers.Adam(config.learning_rate, clipnorm=config.clipnorm),
+        keras.optimizers.Adam(learning_rate, clipnorm=config.clipnorm),
         MaskedSparseCategoricalCrossentropy(),
         metrics=[MaskedAccuracy()],
     )
-    train_data = make_dataset(train_split.sources, train_split.targets, source_tokenizer,
-                              target_tokenizer, batch_size=config.batch_size, seed=config.seed)
     dev = splits["dev"]
     dev_data = make_dataset(dev.sources, dev.targets, source_tokenizer, target_tokenizer,
                             batch_size=512, shuffle=False)
