@@ -18,3 +18,31 @@ def test_decode_speed_smoke(tmp_path):
     report = json.loads(out.read_text())
     assert [r["batch"] for r in report["rows"]] == [1, 8]
     assert all(r["same_tokens"] == 1.0 for r in report["rows"])
+
+
+@pytest.mark.slow
+def test_tflite_latency_smoke(tmp_path):
+    out = tmp_path / "latency.json"
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "tflite_latency.py"), "--smoke",
+                    "--out", str(out)], check=True, cwd=ROOT, timeout=600)
+    report = json.loads(out.read_text())
+    assert report["words"] == 20 and report["ms_per_word_mean"] > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script", ["dlfs2_addition.py", "dlfs2_dates.py"])
+def test_dlfs2_benchmarks_smoke(script):
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), "--smoke"], check=True, cwd=ROOT,
+                   timeout=600)
+    name = script[:-3]
+    report = json.loads((ROOT / "benchmarks" / "results" / "smoke" / f"{name}.json").read_text())
+    assert all(len(r["accuracy"]) == 1 for r in report["results"].values())
+    assert (ROOT / "benchmarks" / "results" / "smoke" / f"{name}.png").is_file()
+
+
+@pytest.mark.slow
+def test_train_speed_smoke():
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "train_speed.py"), "--smoke"], check=True,
+                   cwd=ROOT, timeout=600)
+    report = json.loads((ROOT / "benchmarks" / "results" / "smoke" / "train_speed.json").read_text())
+    assert report["ratio"] > 0 and report["peak_rss_mb"] > 0

@@ -33,12 +33,12 @@ def _split(sources, targets, references=None):
     return Split(list(sources), list(targets), list(references))
 
 
-def addition(num_examples=50000, num_test=5000, seed=1984):
+def addition(num_examples=50000, num_test=5000, seed=1984, max_operand=999):
     """The addition task of Deep Learning from Scratch 2, ch. 7.
 
-    `num_examples` questions `"a+b"` with `a, b` uniform in 0..999 and answer
-    `str(a + b)`, shuffled with `seed` and split into train and test (the
-    book's 45,000 / 5,000).
+    `num_examples` questions `"a+b"` with `a, b` uniform in 0..`max_operand`
+    (the book: 999) and answer `str(a + b)`, shuffled with `seed` and split
+    into train and test (the book's 45,000 / 5,000).
 
     Returns:
         `{"train": Split, "test": Split}`.
@@ -53,8 +53,9 @@ def addition(num_examples=50000, num_test=5000, seed=1984):
             f"`num_test` must be smaller than `num_examples`. Received: "
             f"num_test={num_test}, num_examples={num_examples}."
         )
+    max_operand = _checks.positive_int("max_operand", max_operand)
     rng = np.random.default_rng(seed)
-    a, b = rng.integers(0, 1000, size=(2, num_examples))
+    a, b = rng.integers(0, max_operand + 1, size=(2, num_examples))
     sources = [f"{x}+{y}" for x, y in zip(a, b)]
     targets = [str(x + y) for x, y in zip(a, b)]
     order = rng.permutation(num_examples)

@@ -117,8 +117,10 @@ class _RNNDecoder(keras.layers.Layer):
             self.attention_dense.build((None, self.units + output_size))
         if self._peeky:
             projection_input += state_size
+        # Logits in float32 under mixed precision (Keras' guidance: keep the
+        # output layer float32 so the softmax and the loss stay stable).
         self.output_dense = keras.layers.Dense(
-            self.vocab_size, dtype=self.dtype_policy, name="output_dense"
+            self.vocab_size, dtype=self.dtype_policy.variable_dtype, name="output_dense"
         )
         self.output_dense.build((None, projection_input))
 
@@ -312,7 +314,7 @@ _DECODER_CALL_DOC = """
         training: bool, enables dropout.
 
     Returns:
-        Logits, float `[B, T, V]`.
+        Logits, float32 `[B, T, V]` (float32 also under mixed precision).
 
     Step-wise inference: `prepare_memory`, `get_initial_state` and `step`
     (see the module docstring)."""

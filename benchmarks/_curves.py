@@ -1,0 +1,77 @@
+"""Shared by the DLFS2 benchmarks: train variants, record per-epoch test accuracy, plot."""
+
+import json
+import os
+import pathlib
+import platform
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+import keras_s2s  # noqa: E402
+from keras_s2s.callbacks import GenerationAccuracy  # noqa: E402
+from keras_s2s.data import make_dataset  # noqa: E402
+from keras_s2s.losses import MaskedSparseCategoricalCrossentropy  # noqa: E402
+
+RESULTS = pathlib.Path(__file__).parent / "results"
+
+
+def accuracy_curves(variants, train, test, tokenizer, *, embedding_dim, units, batch_size, epochs,
+                    learning_rate, clipnorm, max_length, seed=1984):
+    """Trains each variant (build_seq2seq kwargs) and returns per-epoch greedy test exact match."""
+    test_src = tokenizer.encode(test.sources).numpy()
+    test_tgt = tokenizer.encode(test.targets).numpy()
+    results = {}
+    for name, options in variants.items():
+        keras.utils.set_random_seed(seed)
+        model = keras_s2s.build_seq2seq(tokenizer.vocabulary_size, tokenizer.vocabulary_size,
+                                        embedding_dim=embedding_dim, units=units, **options)
+        model.compile(keras.optimizers.Adam(learning_rate, clipnorm=clipnorm),
+                      MaskedSparseCategoricalCrossentropy())
+        dataset = make_dataset(train.sources, train.targets, tokenizer, tokenizer, batch_size=batch_size,
+                               bucket_by_length=False, seed=seed)
+        accuracy = GenerationAccuracy(test_src, test_tgt, max_length=max_length)
+        start = time.perf_counter()
+        model.fit(dataset, epochs=epochs, callbacks=[accuracy], verbose=0)
+        results[name] = {"accuracy": accuracy.history, "seconds": time.perf_counter() - start,
+                         "options": {k: str(v) for k, v in options.items()}}
+        print(f"{name:22s} final {accuracy.history[-1]:.4f}  " + " ".join(f"{a:.3f}" for a in accuracy.history),
+              flush=True)
+    return results
+
+
+def machine():
+    return {"platform": platform.platform(), "cpus": os.cpu_count(),
+            "gpus": len(tf.config.list_physical_devices("GPU")), "tensorflow": tf.__version__,
+            "keras": keras.__version__}
+
+
+def save(name, report, plot_title=None, smoke=False):
+    """Writes results/<name>.json and, with a title, results/<name>.png (accuracy per epoch)."""
+    folder = RESULTS / "smoke" if smoke else RESULTS
+    folder.mkdir(parents=True, exist_ok=True)
+    report = {**report, "machine": machine()}
+    (folder / f"{name}.json").write_text(json.dumps(report, indent=2))
+    if plot_title:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(6, 4))
+        for variant, result in report["results"].items():
+            curve = result["accuracy"]
+            ax.plot(range(1, len(curve) + 1), curve, marker="o", markersize=3, label=variant)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("test exact match (greedy)")
+        ax.set_title(plot_title)
+        ax.set_ylim(0, 1)
+        ax.grid(alpha=0.3)
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(folder / f"{name}.png", dpi=100)
+        plt.close(fig)
+    return folder / f"{name}.json"

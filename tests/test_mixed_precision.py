@@ -1,0 +1,61 @@
+"""Mixed precision: finite training and float32-level accuracy on the addition task.
+
+The addition task is the book's (DLFS2 ch. 7) with operands up to 99 so that
+each model converges within CI's budget; every policy trains the same model
+from the same seed and data order.
+"""
+
+import keras
+import numpy as np
+import pytest
+
+import keras_s2s
+from keras_s2s.callbacks import GenerationAccuracy
+from keras_s2s.data import make_dataset
+from keras_s2s.losses import MaskedSparseCategoricalCrossentropy
+from keras_s2s.text import CharTokenizer
+
+pytestmark = pytest.mark.slow
+POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
+VARIANTS = {
+    "attention": dict(attention="luong", reverse_source=True),
+    "peeky": dict(peeky=True, reverse_source=True),
+}
+
+
+@pytest.fixture(scope="module")
+def addition():
+    data = keras_s2s.datasets.addition(num_examples=12000, num_test=1000, max_operand=99)
+    train, test = data["train"], data["test"]
+    tokenizer = CharTokenizer.from_texts(train.sources + train.targets)
+    return train, test, tokenizer
+
+
+def train_once(policy, variant, addition):
+    train, test, tokenizer = addition
+    keras.config.set_dtype_policy(policy)
+    keras.utils.set_random_seed(0)
+    model = keras_s2s.build_seq2seq(tokenizer.vocabulary_size, tokenizer.vocabulary_size,
+                                    embedding_dim=16, units=64, bidirectional=False, **VARIANTS[variant])
+    model.compile(keras.optimizers.Adam(5e-3, clipnorm=5.0), MaskedSparseCategoricalCrossentropy())
+    dataset = make_dataset(train.sources, train.targets, tokenizer, tokenizer, batch_size=64,
+                           bucket_by_length=False, seed=0)
+    accuracy = GenerationAccuracy(tokenizer.encode(test.sources).numpy(),
+                                  tokenizer.encode(test.targets).numpy(), max_length=5)
+    history = model.fit(dataset, epochs=6, verbose=0, callbacks=[accuracy])
+    logits = model.predict(next(iter(dataset))[0], verbose=0)
+    return history.history["loss"], accuracy.history[-1], logits, model
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_mixed_precision_reaches_float32_accuracy(variant, addition):
+    results = {policy: train_once(policy, variant, addition) for policy in POLICIES}
+    reference = results["float32"][1]
+    print(variant, {p: round(r[1], 4) for p, r in results.items()})
+    assert reference >= 0.95, reference
+    for policy, (losses, accuracy, logits, model) in results.items():
+        assert np.all(np.isfinite(losses)), (policy, losses)
+        assert np.all(np.isfinite(logits)) and logits.dtype == np.float32
+        assert abs(accuracy - reference) <= 0.01, (policy, accuracy, reference)
+    compute = results["mixed_bfloat16"][3].get_layer("encoder").rnn_layers[0].compute_dtype
+    assert compute == "bfloat16"
