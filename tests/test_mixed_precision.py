@@ -37,12 +37,14 @@ def train_once(policy, variant, addition):
     keras.utils.set_random_seed(0)
     model = keras_s2s.build_seq2seq(tokenizer.vocabulary_size, tokenizer.vocabulary_size,
                                     embedding_dim=16, units=64, bidirectional=False, **VARIANTS[variant])
-    model.compile(keras.optimizers.Adam(5e-3, clipnorm=5.0), MaskedSparseCategoricalCrossentropy())
     dataset = make_dataset(train.sources, train.targets, tokenizer, tokenizer, batch_size=64,
                            bucket_by_length=False, seed=0)
+    epochs = 10  # with cosine decay every policy converges (measured: 99.9-100% on 1,000 test sums)
+    learning_rate = keras.optimizers.schedules.CosineDecay(1e-2, int(dataset.cardinality()) * epochs)
+    model.compile(keras.optimizers.Adam(learning_rate, clipnorm=5.0), MaskedSparseCategoricalCrossentropy())
     accuracy = GenerationAccuracy(tokenizer.encode(test.sources).numpy(),
                                   tokenizer.encode(test.targets).numpy(), max_length=5)
-    history = model.fit(dataset, epochs=6, verbose=0, callbacks=[accuracy])
+    history = model.fit(dataset, epochs=epochs, verbose=0, callbacks=[accuracy])
     logits = model.predict(next(iter(dataset))[0], verbose=0)
     return history.history["loss"], accuracy.history[-1], logits, model
 
@@ -52,7 +54,7 @@ def test_mixed_precision_reaches_float32_accuracy(variant, addition):
     results = {policy: train_once(policy, variant, addition) for policy in POLICIES}
     reference = results["float32"][1]
     print(variant, {p: round(r[1], 4) for p, r in results.items()})
-    assert reference >= 0.95, reference
+    assert reference >= 0.98, reference
     for policy, (losses, accuracy, logits, model) in results.items():
         assert np.all(np.isfinite(losses)), (policy, losses)
         assert np.all(np.isfinite(logits)) and logits.dtype == np.float32
