@@ -46,3 +46,20 @@ def test_train_speed_smoke():
                    cwd=ROOT, timeout=600)
     report = json.loads((ROOT / "benchmarks" / "results" / "smoke" / "train_speed.json").read_text())
     assert report["ratio"] > 0 and report["peak_rss_mb"] > 0
+
+
+@pytest.mark.slow
+def test_g2p_speed_smoke():
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "g2p_speed.py"), "--smoke"], check=True,
+                   cwd=ROOT, timeout=600)
+    report = json.loads((ROOT / "benchmarks" / "results" / "smoke" / "g2p_speed.json").read_text())
+    assert report["words"] == 50 and all(v > 0 for v in report["words_per_s"].values())
+
+
+@pytest.mark.slow
+def test_g2p_variants_smoke(tmp_path):
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "g2p_variants.py"), "--smoke", "--variants",
+                    "bilstm_peeky", "--run-root", str(tmp_path)], check=True, cwd=ROOT, timeout=600)
+    report = json.loads((ROOT / "benchmarks" / "results" / "smoke" / "g2p_variants.json").read_text())
+    assert 0 <= report["results"]["bilstm_peeky"]["test_wer"] <= 1
+    assert (tmp_path / "bilstm_peeky" / "metrics.json").is_file()

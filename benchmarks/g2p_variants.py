@@ -1,0 +1,62 @@
+"""G2P on CMUdict: test WER/PER and training time of several decoders, each a `keras-s2s train g2p` run.
+
+    python benchmarks/g2p_variants.py                         # all variants, ~13 min each on a 2-core CPU
+    python benchmarks/g2p_variants.py --variants bahdanau peeky
+    python benchmarks/g2p_variants.py --smoke                 # tiny (CI)
+
+Every variant uses the main job's defaults (BiLSTM 2 x 128 encoder, LSTM-256 decoder, 10 epochs, cosine
+decay, beam 4 at evaluation) and changes only the decoder. Anchors on the current CMUdict: Phonetisaurus
+33.89% WER, cmusphinx g2p-seq2seq Transformer 30.2% WER.
+"""
+
+import argparse
+import pathlib
+
+from _curves import RESULTS, save
+
+from keras_s2s import runs
+
+VARIANTS = {
+    "bilstm_luong": dict(attention="luong"),
+    "bilstm_bahdanau": dict(attention="bahdanau"),
+    "bilstm_luong_input_feeding": dict(attention="luong", input_feeding=True),
+    "bilstm_peeky": dict(attention=None, peeky=True),
+    "bilstm_plain": dict(attention=None),
+}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
+    parser.add_argument("--smoke", action="store_true")
+    parser.add_argument("--run-root", default=str(RESULTS / "g2p_runs"))
+    args = parser.parse_args(argv)
+    summary_path = RESULTS / ("smoke" if args.smoke else "") / "g2p_variants.json"
+    import json
+
+    results = json.loads(summary_path.read_text())["results"] if summary_path.exists() else {}
+    for name in args.variants:
+        overrides = dict(VARIANTS[name])
+        if args.smoke:
+            overrides.update(epochs=1, units=16, embedding_dim=8, max_train_examples=300, max_eval_examples=30)
+        attention = overrides.pop("attention")
+        config = runs.task_config("g2p", **overrides)
+        config.attention = attention  # task_config treats None as "not given"
+        metrics = runs.train(config, pathlib.Path(args.run_root) / name, verbose=0, log=lambda *a: None)
+        results[name] = {
+            "test_wer": metrics["test"]["wer"], "test_per": metrics["test"]["per"],
+            "dev_wer": metrics["dev"]["wer"], "dev_per": metrics["dev"]["per"],
+            "train_seconds": metrics["train_seconds"], "epochs": metrics["epochs_run"],
+            "parameters": metrics["parameters"], "options": {k: str(v) for k, v in VARIANTS[name].items()},
+        }
+        print(f"{name:28s} test WER {metrics['test']['wer']:.2%} PER {metrics['test']['per']:.2%} "
+              f"({metrics['train_seconds']:.0f} s)", flush=True)
+        report = {"command": "python benchmarks/g2p_variants.py" + (" --smoke" if args.smoke else "")
+                  + f" --variants {' '.join(args.variants)}", "results": results,
+                  "anchors": {"Phonetisaurus WER": 0.3389, "g2p-seq2seq Transformer WER": 0.302}}
+        save("g2p_variants", report, smoke=args.smoke)
+    return results
+
+
+if __name__ == "__main__":
+    main()
