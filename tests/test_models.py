@@ -125,3 +125,14 @@ def test_bad_arguments():
         model({"source_ids": ids.astype("float32"), "target_ids": ids})
     with pytest.raises(ValueError, match="rank"):
         model({"source_ids": ids[:, :, None], "target_ids": ids})
+
+
+@pytest.mark.parametrize("variant", ["plain", "peeky", "bahdanau", "input_feeding", "luong_general"])
+def test_logits_invariant_to_source_and_target_padding(variant):
+    model = keras_s2s.build_seq2seq(12, 12, embedding_dim=8, units=16, **VARIANTS[variant])
+    x, _ = reversal_data(6, 3)
+    logits = model.predict(x, verbose=0)
+    padded = {k: np.pad(v, [(0, 0), (0, 3)]) for k, v in x.items()}
+    padded_logits = model.predict(padded, verbose=0)
+    real = x["target_ids"] != 0
+    np.testing.assert_allclose(padded_logits[:, : logits.shape[1]][real], logits[real], atol=1e-5)

@@ -33,6 +33,17 @@ def _split(sources, targets, references=None):
     return Split(list(sources), list(targets), list(references))
 
 
+def _split_sizes(num_examples, num_test):
+    num_examples = _checks.positive_int("num_examples", num_examples)
+    num_test = _checks.positive_int("num_test", num_test)
+    if num_test >= num_examples:
+        raise ValueError(
+            f"`num_test` must be smaller than `num_examples`. Received: "
+            f"num_test={num_test}, num_examples={num_examples}."
+        )
+    return num_examples, num_test
+
+
 def addition(num_examples=50000, num_test=5000, seed=1984, max_operand=999):
     """The addition task of Deep Learning from Scratch 2, ch. 7.
 
@@ -46,13 +57,7 @@ def addition(num_examples=50000, num_test=5000, seed=1984, max_operand=999):
     Raises:
         ValueError: non-positive sizes or `num_test >= num_examples`.
     """
-    num_examples = _checks.positive_int("num_examples", num_examples)
-    num_test = _checks.positive_int("num_test", num_test)
-    if num_test >= num_examples:
-        raise ValueError(
-            f"`num_test` must be smaller than `num_examples`. Received: "
-            f"num_test={num_test}, num_examples={num_examples}."
-        )
+    num_examples, num_test = _split_sizes(num_examples, num_test)
     max_operand = _checks.positive_int("max_operand", max_operand)
     rng = np.random.default_rng(seed)
     a, b = rng.integers(0, max_operand + 1, size=(2, num_examples))
@@ -86,13 +91,7 @@ def dates(num_examples=50000, num_test=5000, seed=1984, locales=DATE_LOCALES):
     """
     from babel import dates as babel_dates
 
-    num_examples = _checks.positive_int("num_examples", num_examples)
-    num_test = _checks.positive_int("num_test", num_test)
-    if num_test >= num_examples:
-        raise ValueError(
-            f"`num_test` must be smaller than `num_examples`. Received: "
-            f"num_test={num_test}, num_examples={num_examples}."
-        )
+    num_examples, num_test = _split_sizes(num_examples, num_test)
     rng = np.random.default_rng(seed)
     start = datetime.date(1950, 1, 1).toordinal()
     stop = datetime.date(2049, 12, 31).toordinal()
