@@ -43,6 +43,17 @@ def accuracy_curves(variants, train, test, tokenizer, *, embedding_dim, units, b
     return results
 
 
+def timed(fn, repeats=2):
+    """Best wall time of `repeats` calls of `fn`, after one warm-up call (tracing)."""
+    fn()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
 def machine():
     return {"platform": platform.platform(), "cpus": os.cpu_count(),
             "gpus": len(tf.config.list_physical_devices("GPU")), "tensorflow": tf.__version__,

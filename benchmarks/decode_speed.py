@@ -17,7 +17,6 @@ import os
 import pathlib
 import platform
 import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -26,6 +25,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import keras_s2s  # noqa: E402
+from _curves import timed  # noqa: E402
 from keras_s2s.losses import MaskedSparseCategoricalCrossentropy  # noqa: E402
 
 
@@ -72,16 +72,6 @@ def predict_call(model, inputs):
 
 def direct_call(model, inputs):
     return model(inputs)
-
-
-def timed(fn, repeats):
-    fn()  # warm-up (tracing)
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def main(argv=None):

@@ -10,15 +10,13 @@ We time `G2p().predict(word)` (the neural model) one word at a time, as g2p-en r
 """
 
 import argparse
-import json
 import os
 import pathlib
 import tempfile
 import time
 
-from _curves import save
+from _curves import save, timed
 
-import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from keras_s2s import datasets  # noqa: E402
@@ -44,16 +42,6 @@ def g2p_en_words_per_s(words):
     return len(words) / (time.perf_counter() - start)
 
 
-def timed(fn, repeats=2):
-    fn()
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run-dir")
@@ -61,6 +49,8 @@ def main(argv=None):
     parser.add_argument("--tflite")
     parser.add_argument("--words", type=int, default=10000)
     parser.add_argument("--batch-size", type=int, default=512)
+    parser.add_argument("--sort-by-length", action=argparse.BooleanOptionalAction, default=True,
+                        help="batch words of similar length together (a batch decodes as long as its longest word)")
     parser.add_argument("--smoke", action="store_true")
     args = parser.parse_args(argv)
     from keras_s2s.runs import Run
@@ -84,7 +74,8 @@ def main(argv=None):
     else:
         run = Run.load(args.run_dir)
     words = datasets.cmudict_g2p()["test"].sources[: args.words]
-    batches = [words[i : i + args.batch_size] for i in range(0, len(words), args.batch_size)]
+    ordered = sorted(words, key=len) if args.sort_by_length else words
+    batches = [ordered[i : i + args.batch_size] for i in range(0, len(ordered), args.batch_size)]
     ids = [run.source_tokenizer.encode(b).numpy() for b in batches]
 
     rows = {}
@@ -102,8 +93,9 @@ def main(argv=None):
     for name, rate in rows.items():
         print(f"{name:42s} {rate:10.0f} words/s")
     report = {"command": "python benchmarks/g2p_speed.py" + (" --smoke" if args.smoke else
-              f" --run-dir {args.run_dir} --saved-model {args.saved_model} --tflite {args.tflite}"),
-              "words": len(words), "words_per_s": rows}
+              f" --run-dir {args.run_dir} --saved-model {args.saved_model} --tflite {args.tflite}")
+              + ("" if args.sort_by_length else " --no-sort-by-length"),
+              "words": len(words), "sorted_by_length": args.sort_by_length, "words_per_s": rows}
     if "g2p-en (one word at a time)" in rows:
         base = rows["g2p-en (one word at a time)"]
         report["ratios_vs_g2p_en"] = {k: v / base for k, v in rows.items()}

@@ -15,7 +15,6 @@ import time
 from _curves import save
 
 import keras  # noqa: E402
-import numpy as np  # noqa: E402
 
 import keras_s2s  # noqa: E402
 from keras_s2s import datasets  # noqa: E402

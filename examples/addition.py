@@ -9,7 +9,6 @@ Prints the test exact-match accuracy of greedy decoding after every epoch.
 import argparse
 
 import keras
-import numpy as np
 
 import keras_s2s
 from keras_s2s.callbacks import GenerationAccuracy

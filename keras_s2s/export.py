@@ -12,8 +12,6 @@ import tensorflow as tf
 
 from keras_s2s import _checks
 from keras_s2s.inference.generator import Seq2SeqGenerator
-from keras_s2s.inference import search as search_lib
-from keras_s2s.special_tokens import BOS_ID, EOS_ID, PAD_ID
 
 QUANTIZATIONS = (None, "dynamic_range", "float16")
 # Output order of the .tflite signature (`output_0`, `output_1`, `output_2`).

@@ -1,4 +1,3 @@
-import numpy as np
 import pytest
 
 from keras_s2s.evaluation import bleu_and_chrf, exact_match, g2p_error_rates

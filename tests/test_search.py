@@ -1,7 +1,6 @@
 """Search strategies on fake step functions: exact tokens from fixed log-probs."""
 
 import numpy as np
-import pytest
 import tensorflow as tf
 
 from keras_s2s.inference import beam_search, greedy_search, process_logits, sample_search

@@ -1,0 +1,154 @@
+"""Writes BENCHMARKS.md from benchmarks/results/*.json: no figure is typed by hand.
+
+    python benchmarks/report.py
+
+Each section names the command that produced its JSON; a benchmark that has not been run
+yet is listed as such.
+"""
+
+import json
+import pathlib
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def load(name):
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def pct(x):
+    return f"{100 * x:.2f}%"
+
+
+def machine_line(report):
+    m = report.get("machine")
+    if not m:
+        return ""
+    gpu = f", {m['gpus']} GPU" if m.get("gpus") else ", no GPU"
+    return f"Machine: {m['platform']}, {m['cpus']} CPUs{gpu}, TensorFlow {m['tensorflow']}, Keras {m['keras']}.\n"
+
+
+def missing(name, command):
+    return f"Not run yet: `{command}`.\n"
+
+
+def section_addition():
+    r = load("dlfs2_addition")
+    out = ["## DLFS2 ch. 7: addition\n"]
+    if r is None:
+        return "".join(out) + missing("dlfs2_addition", "python benchmarks/dlfs2_addition.py")
+    out.append(f"Command: `{r['command']}`. {machine_line(r)}\n")
+    out.append("| variant | epoch 1 | epoch 10 | epoch 25 (last) | official code, epoch 25 | goal met | train time |\n")
+    out.append("|---|---|---|---|---|---|---|\n")
+    for name, res in r["results"].items():
+        acc = res["accuracy"]
+        book = r["book_epoch_25"][name]
+        at = lambda i: pct(acc[i]) if len(acc) > i else "-"  # noqa: E731
+        out.append(f"| {name} | {at(0)} | {at(9)} | {pct(acc[-1])} | {pct(book)} | "
+                   f"{'yes' if acc[-1] >= book else 'no'} | {res['seconds']:.0f} s |\n")
+    out.append("\n![addition curves](benchmarks/results/dlfs2_addition.png)\n")
+    return "".join(out)
+
+
+def section_dates():
+    r = load("dlfs2_dates")
+    out = ["## DLFS2 ch. 8: dates\n"]
+    if r is None:
+        return "".join(out) + missing("dlfs2_dates", "python benchmarks/dlfs2_dates.py")
+    out.append(f"Command: `{r['command']}`. {machine_line(r)}\n")
+    out.append("| variant | epoch 1 | epoch 3 | epoch 10 (last) | goal (attention: 99.90% at 3, 99.96% at 10) | train time |\n")
+    out.append("|---|---|---|---|---|---|\n")
+    for name, res in r["results"].items():
+        acc = res["accuracy"]
+        at = lambda i: pct(acc[i]) if len(acc) > i else "-"  # noqa: E731
+        goal = "-"
+        if name in ("bahdanau", "luong"):
+            goal = "met" if len(acc) >= 10 and acc[2] >= 0.999 and acc[9] >= 0.9996 else "missed"
+        out.append(f"| {name} | {at(0)} | {at(2)} | {pct(acc[-1])} | {goal} | {res['seconds']:.0f} s |\n")
+    out.append("\n![dates curves](benchmarks/results/dlfs2_dates.png)\n")
+    return "".join(out)
+
+
+def section_g2p():
+    r = load("g2p_variants")
+    out = ["## G2P on CMUdict\n"]
+    main = ROOT / "saved_models" / "g2p" / "metrics.json"
+    out.append("Split: word index mod 20 (19 dev, 17-18 test); WER and PER against every reference "
+               "pronunciation; beam 4. Anchors on the current CMUdict: Phonetisaurus 33.89% WER, cmusphinx "
+               "g2p-seq2seq Transformer (3 x 256) 30.2% WER. Goal: test WER below 30%. All trained on the "
+               "2-core CPU.\n\n")
+    out.append("| model | test WER | test PER | dev WER | dev PER | train time | command |\n|---|---|---|---|---|---|---|\n")
+    if main.exists():
+        m = json.loads(main.read_text())
+        out.append(f"| BiLSTM + Luong (the main job) | {pct(m['test']['wer'])} | {pct(m['test']['per'])} | "
+                   f"{pct(m['dev']['wer'])} | {pct(m['dev']['per'])} | {m['train_seconds']:.0f} s | "
+                   "`keras-s2s train g2p` |\n")
+    if r is not None:
+        for name, res in r["results"].items():
+            out.append(f"| {name} | {pct(res['test_wer'])} | {pct(res['test_per'])} | {pct(res['dev_wer'])} | "
+                       f"{pct(res['dev_per'])} | {res['train_seconds']:.0f} s | `{r['command']}` |\n")
+    else:
+        out.append("\n" + missing("g2p_variants", "python benchmarks/g2p_variants.py"))
+    return "".join(out)
+
+
+def section_speed():
+    out = ["## Speed\n"]
+    t = load("train_speed")
+    if t is None:
+        out.append(missing("train_speed", "python benchmarks/train_speed.py"))
+    else:
+        out.append(f"### Training throughput\nCommand: `{t['command']}`. {machine_line(t)}\n")
+        out.append("| model | target tokens/s (best of rounds) |\n|---|---|\n")
+        for k, v in t["best"].items():
+            out.append(f"| {k} | {v:.0f} |\n")
+        ok = "met" if t["ratio"] >= t["goal_ratio"] else "missed"
+        out.append(f"\nRatio {t['ratio']:.3f} (goal >= {t['goal_ratio']}: {ok}); {t['parameters']:,} parameters "
+                   f"each; peak RSS of the training process {t['peak_rss_mb']:.0f} MB.\n\n")
+    d = load("decode_speed")
+    if d is None:
+        out.append(missing("decode_speed", "python benchmarks/decode_speed.py"))
+    else:
+        out.append(f"### Greedy decoding vs a keras.io-style Python loop\nCommand: `{d['command']}`. "
+                   f"{machine_line(d)}\n")
+        out.append("| batch | generate seq/s | generate (XLA) seq/s | keras.io loop (predict per token) seq/s | "
+                   "speed-up | speed-up (XLA) | same tokens |\n|---|---|---|---|---|---|---|\n")
+        for row in d["rows"]:
+            out.append(f"| {row['batch']} | {row['generate_seq_per_s']:.0f} | {row['generate_xla_seq_per_s']:.0f} | "
+                       f"{row['kerasio_predict_loop_seq_per_s']:.1f} | {row['speedup_vs_predict_loop']:.1f}x | "
+                       f"{row['xla_speedup_vs_predict_loop']:.1f}x | {pct(row['same_tokens'])} |\n")
+        out.append("\nGoal: >= 20x at batch 256 on CPU.\n\n")
+    g = load("g2p_speed")
+    if g is None:
+        out.append(missing("g2p_speed", "python benchmarks/g2p_speed.py ..."))
+    else:
+        out.append(f"### G2P: 10,000 CMUdict test words\nCommand: `{g['command']}`. {machine_line(g)}\n")
+        out.append("| decoder | words/s | vs g2p-en |\n|---|---|---|\n")
+        ratios = g.get("ratios_vs_g2p_en", {})
+        for k, v in g["words_per_s"].items():
+            out.append(f"| {k} | {v:.0f} | {ratios.get(k, float('nan')):.1f}x |\n")
+        for goal, value in g.get("goals", {}).items():
+            out.append(f"\n- {goal}: {value:.1f}x ({'met' if value >= float(goal.split('>= ')[1][:-1]) else 'missed'})")
+        out.append("\n\n")
+    for name in ("tflite_latency_g2p", "tflite_latency_g2p_dynamic_range"):
+        lat = load(name)
+        if lat is not None:
+            out.append(f"- TFLite `{lat['model']}` ({lat['model_bytes'] / 1e6:.1f} MB): {lat['ms_per_word_mean']:.2f} ms "
+                       f"per word at batch 1 (p90 {lat['ms_per_word_p90']:.2f} ms), same tokens as Keras on "
+                       f"{pct(lat.get('same_tokens_as_keras', float('nan')))} of {lat['words']} words. "
+                       f"Command: `{lat['command']}`.\n")
+    return "".join(out)
+
+
+def main():
+    parts = ["# Benchmarks\n\nGenerated by `python benchmarks/report.py` from `benchmarks/results/*.json`; "
+             "every figure comes from the command named next to it. Where a goal is missed, the table says so.\n",
+             section_addition(), section_dates(), section_g2p(), section_speed()]
+    (ROOT / "BENCHMARKS.md").write_text("\n".join(parts))
+    print((ROOT / "BENCHMARKS.md").read_text())
+
+
+if __name__ == "__main__":
+    main()
