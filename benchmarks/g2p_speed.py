@@ -49,7 +49,7 @@ def main(argv=None):
     parser.add_argument("--tflite")
     parser.add_argument("--words", type=int, default=10000)
     parser.add_argument("--batch-size", type=int, default=512)
-    parser.add_argument("--sort-by-length", action=argparse.BooleanOptionalAction, default=True,
+    parser.add_argument("--sort-by-length", action="store_true",
                         help="batch words of similar length together (a batch decodes as long as its longest word)")
     parser.add_argument("--smoke", action="store_true")
     args = parser.parse_args(argv)
@@ -94,7 +94,7 @@ def main(argv=None):
         print(f"{name:42s} {rate:10.0f} words/s")
     report = {"command": "python benchmarks/g2p_speed.py" + (" --smoke" if args.smoke else
               f" --run-dir {args.run_dir} --saved-model {args.saved_model} --tflite {args.tflite}")
-              + ("" if args.sort_by_length else " --no-sort-by-length"),
+              + (" --sort-by-length" if args.sort_by_length else ""),
               "words": len(words), "sorted_by_length": args.sort_by_length, "words_per_s": rows}
     if "g2p-en (one word at a time)" in rows:
         base = rows["g2p-en (one word at a time)"]
