@@ -28,6 +28,7 @@ VARIANTS = {
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true")
+    parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
     args = parser.parse_args(argv)
     data = datasets.dates()
     train, test = data["train"], data["test"]
@@ -37,9 +38,13 @@ def main(argv=None):
         test = datasets.Split(test.sources[:32], test.targets[:32], test.references[:32])
         epochs = 1
     tokenizer = CharTokenizer.from_texts(train.sources + train.targets)
-    results = accuracy_curves(VARIANTS, train, test, tokenizer, embedding_dim=16, units=256, batch_size=128,
+    variants = {name: VARIANTS[name] for name in args.variants}
+    results = accuracy_curves(variants, train, test, tokenizer, embedding_dim=16, units=256, batch_size=128,
                               epochs=epochs, learning_rate=1e-3, clipnorm=5.0, max_length=11)
-    report = {"command": "python benchmarks/dlfs2_dates.py" + (" --smoke" if args.smoke else ""),
+    command = "python benchmarks/dlfs2_dates.py" + (" --smoke" if args.smoke else "")
+    if args.variants != list(VARIANTS):
+        command += " --variants " + " ".join(args.variants)
+    report = {"command": command,
               "book_attention": {"epoch_3": 0.999, "epoch_10": 0.9996}, "results": results}
     return save("dlfs2_dates", report, "DLFS2 ch. 8: dates (10 languages)", smoke=args.smoke)
 
