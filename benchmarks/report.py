@@ -105,8 +105,13 @@ def section_speed():
         for k, v in t["best"].items():
             out.append(f"| {k} | {v:.0f} |\n")
         ok = "met" if t["ratio"] >= t["goal_ratio"] else "missed"
-        out.append(f"\nRatio {t['ratio']:.3f} (goal >= {t['goal_ratio']}: {ok}); {t['parameters']:,} parameters "
-                   f"each; peak RSS of the training process {t['peak_rss_mb']:.0f} MB.\n\n")
+        rounds = ", ".join(f"{a:.0f} vs {b:.0f} ({a / b:.3f})" for a, b in
+                           zip(t["tokens_per_s"]["keras_s2s"], t["tokens_per_s"]["plain_keras"]))
+        out.append(f"\nRatio of the best rounds {t['ratio']:.3f} (goal >= {t['goal_ratio']}: {ok}). Per round, "
+                   f"keras_s2s vs plain Keras (ratio): {rounds}; the rounds disagree by more than the goal's "
+                   f"margin, so more rounds on an idle machine are needed before reading much into it. "
+                   f"{t['parameters']:,} parameters each; peak RSS of the training process "
+                   f"{t['peak_rss_mb']:.0f} MB.\n\n")
     d = load("decode_speed")
     if d is None:
         out.append(missing("decode_speed", "python benchmarks/decode_speed.py"))
@@ -119,7 +124,12 @@ def section_speed():
             out.append(f"| {row['batch']} | {row['generate_seq_per_s']:.0f} | {row['generate_xla_seq_per_s']:.0f} | "
                        f"{row['kerasio_predict_loop_seq_per_s']:.1f} | {row['speedup_vs_predict_loop']:.1f}x | "
                        f"{row['xla_speedup_vs_predict_loop']:.1f}x | {pct(row['same_tokens'])} |\n")
-        out.append("\nGoal: >= 20x at batch 256 on CPU.\n\n")
+        big = max(d["rows"], key=lambda row: row["batch"])
+        mark = lambda x: "met" if x >= 20 else "missed"  # noqa: E731
+        out.append(f"\nGoal >= 20x at batch 256 on CPU: {big['speedup_vs_predict_loop']:.1f}x by default "
+                   f"({mark(big['speedup_vs_predict_loop'])}), {big['xla_speedup_vs_predict_loop']:.1f}x with "
+                   f"`jit_compile=True` ({mark(big['xla_speedup_vs_predict_loop'])}). At batch 256 each step is "
+                   "compute-bound on 2 cores, so removing the Python loop's overhead gains less than at batch 1.\n\n")
     g = load("g2p_speed")
     if g is None:
         out.append(missing("g2p_speed", "python benchmarks/g2p_speed.py ..."))
