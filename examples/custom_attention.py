@@ -39,6 +39,7 @@ def main(argv=None):
     parser.add_argument("--smoke", action="store_true")
     parser.add_argument("--out", default=None, help="export folder (default: a temporary one)")
     args = parser.parse_args(argv)
+    keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
     words = ["".join(rng.choice(list("abcdefgh"), size=rng.integers(2, 7))) for _ in range(3000)]
     targets = [w[::-1] for w in words]  # learn to reverse words
