@@ -74,7 +74,7 @@ def section_dates():
 def section_g2p():
     r = load("g2p_variants")
     out = ["## G2P on CMUdict\n"]
-    main = ROOT / "saved_models" / "g2p" / "metrics.json"
+    main = ROOT / "saved_models" / "g2p" / "run" / "metrics.json"
     out.append("Split: word index mod 20 (19 dev, 17-18 test); WER and PER against every reference "
                "pronunciation; beam 4. Anchors on the current CMUdict: Phonetisaurus 33.89% WER, cmusphinx "
                "g2p-seq2seq Transformer (3 x 256) 30.2% WER. Goal: test WER below 30%. All trained on the "
