@@ -32,8 +32,8 @@ def main(argv=None):
     train, test = data["train"], data["test"]
     epochs = 25
     if args.smoke:
-        train = datasets.Split(train.sources[:256], train.targets[:256], train.references[:256])
-        test = datasets.Split(test.sources[:32], test.targets[:32], test.references[:32])
+        train = train.head(256)
+        test = test.head(32)
         epochs = 1
     tokenizer = CharTokenizer.from_texts(train.sources + train.targets)
     results = accuracy_curves(VARIANTS, train, test, tokenizer, embedding_dim=16, units=128, batch_size=128,

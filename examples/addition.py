@@ -31,8 +31,8 @@ def main(argv=None):
     data = keras_s2s.datasets.addition()
     train, test = data["train"], data["test"]
     if args.smoke:
-        train = keras_s2s.datasets.Split(train.sources[:512], train.targets[:512], train.references[:512])
-        test = keras_s2s.datasets.Split(test.sources[:64], test.targets[:64], test.references[:64])
+        train = train.head(512)
+        test = test.head(64)
         args.epochs = 1
     # One character vocabulary for both sides, as in the book.
     tokenizer = CharTokenizer.from_texts(train.sources + train.targets)

@@ -28,8 +28,8 @@ def main(argv=None):
     train, dev, test = splits["train"], splits["dev"], splits["test"]
     units, epochs = 256, args.epochs
     if args.smoke:
-        train = keras_s2s.datasets.Split(train.sources[:500], train.targets[:500], train.references[:500])
-        test = keras_s2s.datasets.Split(test.sources[:50], test.targets[:50], test.references[:50])
+        train = train.head(500)
+        test = test.head(50)
         dev, units, epochs = test, 16, 1
 
     letters = CharTokenizer.from_texts(train.sources)

@@ -128,15 +128,11 @@ def load_splits(config):
         if "dev" not in splits:
             splits["dev"] = splits["test"]
     if config.max_train_examples:
-        splits["train"] = _head(splits["train"], config.max_train_examples)
+        splits["train"] = splits["train"].head(config.max_train_examples)
     if config.max_eval_examples:
-        splits["dev"] = _head(splits["dev"], config.max_eval_examples)
-        splits["test"] = _head(splits["test"], config.max_eval_examples)
+        splits["dev"] = splits["dev"].head(config.max_eval_examples)
+        splits["test"] = splits["test"].head(config.max_eval_examples)
     return splits
-
-
-def _head(split, n):
-    return datasets_lib.Split(split.sources[:n], split.targets[:n], split.references[:n])
 
 
 def _make_tokenizer(kind, texts, config, lowercase=False):

@@ -27,6 +27,10 @@ class Split:
     def __len__(self):
         return len(self.sources)
 
+    def head(self, n):
+        """The first `n` examples as a new `Split` (for smoke runs and subsets)."""
+        return Split(self.sources[:n], self.targets[:n], self.references[:n])
+
 
 def _split(sources, targets, references=None):
     references = references if references is not None else [[t] for t in targets]
