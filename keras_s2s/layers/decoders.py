@@ -58,7 +58,7 @@ class _RNNDecoder(keras.layers.Layer):
         """State tensors per RNN layer: 2 for LSTM (h, c), 1 for GRU (h)."""
         return 2 if self.cell == "lstm" else 1
 
-    def _rnn_input_size(self, encoder_output_size, encoder_state_size):
+    def _rnn_input_size(self, encoder_state_size):
         size = self.embedding_dim
         if self._peeky:
             size += encoder_state_size
@@ -94,7 +94,7 @@ class _RNNDecoder(keras.layers.Layer):
                 bridge.build((None, state_size))
                 self.bridges.append(bridge)
         self.rnn_layers = []
-        input_size = self._rnn_input_size(output_size, state_size)
+        input_size = self._rnn_input_size(state_size)
         for i in range(self.num_layers):
             rnn = make_rnn(self.cell, self.units, f"{self.cell}_{i}", self.dtype_policy)
             rnn.build((None, None, input_size))
