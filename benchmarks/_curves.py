@@ -20,8 +20,11 @@ RESULTS = pathlib.Path(__file__).parent / "results"
 
 
 def accuracy_curves(variants, train, test, tokenizer, *, embedding_dim, units, batch_size, epochs,
-                    learning_rate, clipnorm, max_length, seed=1984):
-    """Trains each variant (build_seq2seq kwargs) and returns per-epoch greedy test exact match."""
+                    learning_rate, global_clipnorm, max_length, seed=1984):
+    """Trains each variant (build_seq2seq kwargs) and returns per-epoch greedy test exact match.
+
+    Gradients are clipped by their global norm, as the book's `clip_grads` does.
+    """
     test_src = tokenizer.encode(test.sources).numpy()
     test_tgt = tokenizer.encode(test.targets).numpy()
     results = {}
@@ -29,7 +32,7 @@ def accuracy_curves(variants, train, test, tokenizer, *, embedding_dim, units, b
         keras.utils.set_random_seed(seed)
         model = keras_s2s.build_seq2seq(tokenizer.vocabulary_size, tokenizer.vocabulary_size,
                                         embedding_dim=embedding_dim, units=units, **options)
-        model.compile(keras.optimizers.Adam(learning_rate, clipnorm=clipnorm),
+        model.compile(keras.optimizers.Adam(learning_rate, global_clipnorm=global_clipnorm),
                       MaskedSparseCategoricalCrossentropy())
         dataset = make_dataset(train.sources, train.targets, tokenizer, tokenizer, batch_size=batch_size,
                                bucket_by_length=False, seed=seed)

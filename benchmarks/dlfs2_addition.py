@@ -1,6 +1,6 @@
 """DLFS2 ch. 7 addition: baseline vs reversed vs peeky + reversed, the book's setup.
 
-Word vectors 16, hidden 128, batch 128, 25 epochs, Adam 1e-3, gradient clipping 5.0,
+Word vectors 16, hidden 128, batch 128, 25 epochs, Adam 1e-3, gradient clipping 5.0 (global norm),
 45,000 / 5,000 questions; test accuracy is greedy exact match after each epoch.
 
     python benchmarks/dlfs2_addition.py          # ~10 min on a 2-core CPU
@@ -37,7 +37,7 @@ def main(argv=None):
         epochs = 1
     tokenizer = CharTokenizer.from_texts(train.sources + train.targets)
     results = accuracy_curves(VARIANTS, train, test, tokenizer, embedding_dim=16, units=128, batch_size=128,
-                              epochs=epochs, learning_rate=1e-3, clipnorm=5.0, max_length=5)
+                              epochs=epochs, learning_rate=1e-3, global_clipnorm=5.0, max_length=5)
     report = {"command": "python benchmarks/dlfs2_addition.py" + (" --smoke" if args.smoke else ""),
               "book_epoch_25": BOOK, "results": results}
     return save("dlfs2_addition", report, "DLFS2 ch. 7: addition", smoke=args.smoke)

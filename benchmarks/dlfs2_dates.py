@@ -1,6 +1,6 @@
 """DLFS2 ch. 8 dates: attention (Bahdanau, Luong) vs baseline vs peeky, the book's setup.
 
-Hidden 256, word vectors 16, batch 128, 10 epochs, Adam 1e-3, gradient clipping 5.0, reversed
+Hidden 256, word vectors 16, batch 128, 10 epochs, Adam 1e-3, gradient clipping 5.0 (global norm), reversed
 input; greedy test exact match after each epoch. The data are `keras_s2s.datasets.dates()`:
 dates in 10 languages' CLDR formats (the book's file is mostly English), 45,000 / 5,000.
 
@@ -40,7 +40,7 @@ def main(argv=None):
     tokenizer = CharTokenizer.from_texts(train.sources + train.targets)
     variants = {name: VARIANTS[name] for name in args.variants}
     results = accuracy_curves(variants, train, test, tokenizer, embedding_dim=16, units=256, batch_size=128,
-                              epochs=epochs, learning_rate=1e-3, clipnorm=5.0, max_length=11)
+                              epochs=epochs, learning_rate=1e-3, global_clipnorm=5.0, max_length=11)
     command = "python benchmarks/dlfs2_dates.py" + (" --smoke" if args.smoke else "")
     if args.variants != list(VARIANTS):
         command += " --variants " + " ".join(args.variants)

@@ -41,10 +41,10 @@ def main(argv=None):
     results = {}
     for name, options in VARIANTS.items():
         keras.utils.set_random_seed(1984)
-        # The book: word vectors 16, hidden 128, Adam 1e-3, gradient clipping 5.0, batch 128.
+        # The book: word vectors 16, hidden 128, Adam 1e-3, gradient clipping 5.0 (global norm), batch 128.
         model = keras_s2s.build_seq2seq(tokenizer.vocabulary_size, tokenizer.vocabulary_size,
                                         embedding_dim=16, units=128, bidirectional=False, **options)
-        model.compile(keras.optimizers.Adam(1e-3, clipnorm=5.0), MaskedSparseCategoricalCrossentropy())
+        model.compile(keras.optimizers.Adam(1e-3, global_clipnorm=5.0), MaskedSparseCategoricalCrossentropy())
         dataset = make_dataset(train.sources, train.targets, tokenizer, tokenizer, batch_size=128,
                                bucket_by_length=False, seed=1984)
         accuracy = GenerationAccuracy(test_src, test_tgt, max_length=5)

@@ -43,6 +43,16 @@ def test_addition_and_dates_are_fixed_and_correct():
         a, b = s.split("+")
         assert int(a) + int(b) == int(t) and 0 <= int(a) <= 999
     assert datasets.addition()["test"].sources == add["test"].sources
+    # the book's distribution: operand length uniform in 1..3 digits before int() drops leading zeros
+    operands = [int(x) for s in add["train"].sources for x in s.split("+")]
+    one_digit = np.mean([x < 10 for x in operands])
+    # 37% of draws, ~10% once repeated pairs are dropped; uniform 0..999 operands would give 1%
+    assert 0.05 < one_digit < 0.2, one_digit
+    # each unordered pair once: no test question, nor its mirror, is in train
+    pairs = [tuple(sorted(map(int, s.split("+")))) for s in add["train"].sources + add["test"].sources]
+    assert len(set(pairs)) == 50000
+    small = datasets.addition(num_examples=5050, num_test=50, max_digits=2)  # every pair of 0..99
+    assert len({tuple(sorted(map(int, s.split("+")))) for s in small["train"].sources + small["test"].sources}) == 5050
     dates = datasets.dates(num_examples=2000, num_test=200)
     assert len(dates["train"]) == 1800
     assert all(len(t) == 10 and t[4] == "-" for t in dates["train"].targets)
@@ -59,6 +69,8 @@ def test_unknown_task_and_bad_sizes():
         datasets.load("g2q")
     with pytest.raises(ValueError, match="num_test"):
         datasets.addition(num_examples=10, num_test=10)
+    with pytest.raises(ValueError, match="at most 55, .*max_digits=1.*num_examples=56"):
+        datasets.addition(num_examples=56, num_test=5, max_digits=1)
 
 
 def test_make_dataset_shapes_shift_and_bucketing():

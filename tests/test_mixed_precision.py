@@ -25,7 +25,7 @@ VARIANTS = {
 
 @pytest.fixture(scope="module")
 def addition():
-    data = keras_s2s.datasets.addition(num_examples=12000, num_test=1000, max_operand=99)
+    data = keras_s2s.datasets.addition(num_examples=5050, num_test=500, max_digits=2)
     train, test = data["train"], data["test"]
     tokenizer = CharTokenizer.from_texts(train.sources + train.targets)
     return train, test, tokenizer
@@ -39,7 +39,7 @@ def train_once(policy, variant, addition):
                                     embedding_dim=16, units=64, bidirectional=False, **VARIANTS[variant])
     dataset = make_dataset(train.sources, train.targets, tokenizer, tokenizer, batch_size=64,
                            bucket_by_length=False, seed=0)
-    epochs = 10  # with cosine decay every policy converges (measured: 99.9-100% on 1,000 test sums)
+    epochs = 20  # with cosine decay every policy converges (measured: 99.0-100% on 500 unseen sums)
     learning_rate = keras.optimizers.schedules.CosineDecay(1e-2, int(dataset.cardinality()) * epochs)
     model.compile(keras.optimizers.Adam(learning_rate, clipnorm=5.0), MaskedSparseCategoricalCrossentropy())
     accuracy = GenerationAccuracy(tokenizer.encode(test.sources).numpy(),

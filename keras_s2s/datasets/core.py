@@ -48,25 +48,43 @@ def _split_sizes(num_examples, num_test):
     return num_examples, num_test
 
 
-def addition(num_examples=50000, num_test=5000, seed=1984, max_operand=999):
+def addition(num_examples=50000, num_test=5000, seed=1984, max_digits=3):
     """The addition task of Deep Learning from Scratch 2, ch. 7.
 
-    `num_examples` questions `"a+b"` with `a, b` uniform in 0..`max_operand`
-    (the book: 999) and answer `str(a + b)`, shuffled with `seed` and split
-    into train and test (the book's 45,000 / 5,000).
+    `num_examples` questions `"a+b"` with answer `str(a + b)`, drawn as the
+    book's `addition.txt` was (by Keras' `addition_rnn` example): each
+    operand first gets a length uniform in 1..`max_digits`, then digits
+    uniform in 0-9 (so `int` drops leading zeros: about a third of operands
+    have one digit); a pair `{a, b}` occurs at most once in either order,
+    so no test question or its mirror is in train. Shuffled with `seed`
+    and split into train and test (the book's 45,000 / 5,000).
 
     Returns:
         `{"train": Split, "test": Split}`.
 
     Raises:
-        ValueError: non-positive sizes or `num_test >= num_examples`.
+        ValueError: non-positive sizes, `num_test >= num_examples`, or more
+            examples than there are distinct pairs of `max_digits` numbers.
     """
     num_examples, num_test = _split_sizes(num_examples, num_test)
-    max_operand = _checks.positive_int("max_operand", max_operand)
+    max_digits = _checks.positive_int("max_digits", max_digits)
+    distinct = 10**max_digits * (10**max_digits + 1) // 2
+    if num_examples > distinct:
+        raise ValueError(
+            f"`num_examples` must be at most {distinct}, the number of distinct pairs of numbers with "
+            f"up to max_digits={max_digits} digits. Received: num_examples={num_examples}."
+        )
     rng = np.random.default_rng(seed)
-    a, b = rng.integers(0, max_operand + 1, size=(2, num_examples))
-    sources = [f"{x}+{y}" for x, y in zip(a, b)]
-    targets = [str(x + y) for x, y in zip(a, b)]
+    seen, pairs = set(), []
+    while len(pairs) < num_examples:
+        lengths = rng.integers(1, max_digits + 1, size=(num_examples, 2))
+        for a, b in rng.integers(0, 10**lengths):
+            key = (min(a, b), max(a, b))
+            if key not in seen and len(pairs) < num_examples:
+                seen.add(key)
+                pairs.append((int(a), int(b)))
+    sources = [f"{a}+{b}" for a, b in pairs]
+    targets = [str(a + b) for a, b in pairs]
     order = rng.permutation(num_examples)
     train, test = order[num_test:], order[:num_test]
     return {
