@@ -63,3 +63,13 @@ def test_g2p_variants_smoke(tmp_path):
     report = json.loads((ROOT / "benchmarks" / "results" / "smoke" / "g2p_variants.json").read_text())
     assert 0 <= report["results"]["bilstm_peeky"]["test_wer"] <= 1
     assert (tmp_path / "bilstm_peeky" / "metrics.json").is_file()
+
+
+@pytest.mark.slow
+def test_peak_rss_smoke():
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "peak_rss.py"), "--smoke"], check=True, cwd=ROOT,
+                   timeout=600)
+    rows = json.loads((ROOT / "benchmarks" / "results" / "smoke" / "peak_rss.json").read_text())["peak_rss_mb"]
+    assert len(rows) == 5
+    # TFLite runs without TensorFlow, so it must stay far below the process that only imports the package
+    assert 0 < rows["TFLite (LiteRT only, batch 1)"] < rows["import keras_s2s"] / 2
