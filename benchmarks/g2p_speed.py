@@ -101,7 +101,7 @@ def main(argv=None):
         report["ratios_vs_g2p_en"] = {k: v / base for k, v in rows.items()}
         report["goals"] = {"SavedModel batched >= 20x": rows[f"SavedModel serving_default (batch {args.batch_size})"] / base,
                            "TFLite batch 1 >= 2x": rows["TFLite (batch 1)"] / base}
-    save("g2p_speed", report, smoke=args.smoke)
+    save("g2p_speed_sorted" if args.sort_by_length else "g2p_speed", report, smoke=args.smoke)
     return report
 
 

@@ -49,6 +49,15 @@ def one_of(name, value, choices):
     return value
 
 
+def same_length(first_name, first, second_name, second):
+    """Raises ValueError when the sequences `first` and `second` differ in length."""
+    if len(first) != len(second):
+        raise ValueError(
+            f"`{first_name}` and `{second_name}` must have the same length. Received: "
+            f"{len(first)} {first_name} and {len(second)} {second_name}."
+        )
+
+
 def check_rank(name, tensor, ranks):
     """Raises ValueError when `tensor`'s static rank is not in `ranks`."""
     rank = len(tensor.shape)

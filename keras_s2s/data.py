@@ -100,11 +100,7 @@ def make_dataset(
     """
     batch_size = _checks.positive_int("batch_size", batch_size)
     source_texts, target_texts = list(source_texts), list(target_texts)
-    if len(source_texts) != len(target_texts):
-        raise ValueError(
-            "`source_texts` and `target_texts` must have the same length. Received: "
-            f"{len(source_texts)} and {len(target_texts)}."
-        )
+    _checks.same_length("source_texts", source_texts, "target_texts", target_texts)
     if not source_texts:
         raise ValueError("The dataset is empty: no source/target pairs were given.")
     sources = source_tokenizer.encode_ragged(source_texts, max_length=max_length)

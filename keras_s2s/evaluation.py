@@ -3,14 +3,12 @@
 import numpy as np
 import tensorflow as tf
 
+from keras_s2s import _checks
+
 
 def _check_pairs(predictions, references):
     predictions, references = list(predictions), list(references)
-    if len(predictions) != len(references):
-        raise ValueError(
-            "`predictions` and `references` must have the same length. Received: "
-            f"{len(predictions)} predictions and {len(references)} references."
-        )
+    _checks.same_length("predictions", predictions, "references", references)
     if not predictions:
         raise ValueError("`predictions` is empty: nothing to evaluate.")
     references = [[r] if isinstance(r, str) else list(r) for r in references]

@@ -101,7 +101,7 @@ def test_make_dataset_errors():
     st = tt = CharTokenizer.from_texts(["a"])
     with pytest.raises(ValueError, match="empty"):
         make_dataset([], [], st, tt, batch_size=2)
-    with pytest.raises(ValueError, match="same length.*2 and 1"):
+    with pytest.raises(ValueError, match="same length.*2 source_texts and 1 target_texts"):
         make_dataset(["a", "b"], ["a"], st, tt, batch_size=2)
     with pytest.raises(ValueError, match="batch_size=0"):
         make_dataset(["a"], ["a"], st, tt, batch_size=0)
