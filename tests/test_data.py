@@ -71,6 +71,21 @@ def test_unknown_task_and_bad_sizes():
         datasets.addition(num_examples=10, num_test=10)
     with pytest.raises(ValueError, match="at most 55, .*max_digits=1.*num_examples=56"):
         datasets.addition(num_examples=56, num_test=5, max_digits=1)
+    with pytest.raises(ValueError, match="locales.*'xx_YY'"):
+        datasets.dates(num_examples=10, num_test=2, locales=("en_US", "xx_YY"))
+    with pytest.raises(ValueError, match="at least one locale"):
+        datasets.dates(num_examples=10, num_test=2, locales=())
+
+
+def test_dates_english_only_keeps_month_first_short_format():
+    english = datasets.dates(num_examples=400, num_test=40, locales=("en_US",))
+    for s, t in zip(english["train"].sources, english["train"].targets):
+        if "/" in s:  # "M/d/yy"
+            month, day, _ = s.split("/")
+            assert (int(month), int(day)) == (int(t[5:7]), int(t[8:10])), (s, t)
+    assert any("/" in s for s in english["train"].sources)
+    mixed = datasets.dates(num_examples=400, num_test=40, locales=("en_US", "de_DE"))
+    assert not any("/" in s for s in mixed["train"].sources)  # en_US short would be month-first
 
 
 def test_make_dataset_shapes_shift_and_bucketing():

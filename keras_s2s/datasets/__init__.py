@@ -9,10 +9,11 @@
 Each returns a dict of `Split`s keyed by split name.
 """
 
+from keras_s2s.datasets.core import DATE_LOCALES
 from keras_s2s.datasets.core import Split
 from keras_s2s.datasets.core import addition
 from keras_s2s.datasets.core import cmudict_g2p
 from keras_s2s.datasets.core import dates
 from keras_s2s.datasets.core import load
 
-__all__ = ["Split", "addition", "cmudict_g2p", "dates", "load"]
+__all__ = ["DATE_LOCALES", "Split", "addition", "cmudict_g2p", "dates", "load"]

@@ -106,14 +106,30 @@ def dates(num_examples=50000, num_test=5000, seed=1984, locales=DATE_LOCALES):
     marzo de 2021"); the target is ISO `YYYY-MM-DD`. Fixed split by `seed`.
     en_US's `short` format ("M/d/yy") is the only month-first one and would
     make strings like "10/11/27" ambiguous against day-first locales, so
-    en_US uses `medium` in its place.
+    when other locales are mixed in, en_US uses `medium` in its place.
+    `locales=("en_US",)` keeps it: English only, close to the book's file.
 
     Returns:
         `{"train": Split, "test": Split}`.
+
+    Raises:
+        ValueError: bad sizes, or `locales` empty or naming an unknown locale.
     """
+    import babel
     from babel import dates as babel_dates
 
     num_examples, num_test = _split_sizes(num_examples, num_test)
+    locales = (locales,) if isinstance(locales, str) else tuple(locales)
+    if not locales:
+        raise ValueError("`locales` must name at least one locale. Received: locales=().")
+    for locale in locales:
+        try:
+            babel.Locale.parse(locale)
+        except (ValueError, TypeError, babel.UnknownLocaleError) as error:
+            raise ValueError(
+                f"`locales` must hold CLDR locale names such as 'en_US' or 'de_DE'. Received: "
+                f"{locale!r} in locales={locales!r} ({error})."
+            ) from None
     rng = np.random.default_rng(seed)
     start = datetime.date(1950, 1, 1).toordinal()
     stop = datetime.date(2049, 12, 31).toordinal()
@@ -124,7 +140,7 @@ def dates(num_examples=50000, num_test=5000, seed=1984, locales=DATE_LOCALES):
     for day, li, fi in zip(days, locale_index, format_index):
         date = datetime.date.fromordinal(int(day))
         style = DATE_FORMATS[fi]
-        if locales[li] == "en_US" and style == "short":
+        if locales[li] == "en_US" and style == "short" and len(set(locales)) > 1:
             style = "medium"
         sources.append(babel_dates.format_date(date, style, locale=locales[li]))
         targets.append(date.isoformat())
