@@ -1,7 +1,7 @@
 """Greedy G2P decoding speed on CMUdict test words: generate, SavedModel, TFLite vs g2p-en.
 
     pip install g2p-en        # the baseline (a GRU seq2seq G2P in NumPy); not a keras_s2s dependency
-    python benchmarks/g2p_speed.py --run-dir RUN --saved-model DIR/1 --tflite FILE.tflite
+    python benchmarks/g2p_speed.py --run-dir RUN --saved-model DIR/1 --tflite FILE.tflite [QUANTIZED.tflite]
     python benchmarks/g2p_speed.py --smoke    # tiny untrained model, 50 words, no g2p-en needed (CI)
 
 g2p-en runs offline once NLTK's `corpora/cmudict/cmudict` file exists; this script writes it from the
@@ -46,7 +46,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run-dir")
     parser.add_argument("--saved-model")
-    parser.add_argument("--tflite")
+    parser.add_argument("--tflite", nargs="+", help="the float .tflite first, then any quantized ones")
     parser.add_argument("--words", type=int, default=10000)
     parser.add_argument("--batch-size", type=int, default=512)
     parser.add_argument("--sort-by-length", action="store_true",
@@ -69,7 +69,7 @@ def main(argv=None):
         run = Run(model, letters, phonemes, TrainConfig(), max_length=20)
         args.saved_model = keras_s2s.export_saved_model(run.generator, folder / "sm", max_length=20,
                                                         source_tokenizer=letters, target_tokenizer=phonemes)
-        args.tflite = keras_s2s.export_tflite(run.generator, folder / "m.tflite", max_length=20)
+        args.tflite = [keras_s2s.export_tflite(run.generator, folder / "m.tflite", max_length=20)]
         args.words = 50
     else:
         run = Run.load(args.run_dir)
@@ -84,16 +84,19 @@ def main(argv=None):
     serving = tf.saved_model.load(args.saved_model).signatures["serving_default"]
     t = timed(lambda: [serving(source_text=tf.constant(b)) for b in batches])
     rows["SavedModel serving_default (batch %d)" % args.batch_size] = len(words) / t
-    decoder = TFLiteGreedyDecoder(args.tflite)
     single = [run.source_tokenizer.encode([w]).numpy()[0] for w in words]
-    t = timed(lambda: [decoder(x) for x in single], repeats=1)
-    rows["TFLite (batch 1)"] = len(words) / t
+    tflite_rows = []
+    for i, path in enumerate(args.tflite):
+        decoder = TFLiteGreedyDecoder(path)
+        t = timed(lambda: [decoder(x) for x in single], repeats=1)
+        tflite_rows.append("TFLite (batch 1)" if i == 0 else f"TFLite {pathlib.Path(path).name} (batch 1)")
+        rows[tflite_rows[-1]] = len(words) / t
     if not args.smoke:
         rows["g2p-en (one word at a time)"] = g2p_en_words_per_s(words)
     for name, rate in rows.items():
         print(f"{name:42s} {rate:10.0f} words/s")
     report = {"command": "python benchmarks/g2p_speed.py" + (" --smoke" if args.smoke else
-              f" --run-dir {args.run_dir} --saved-model {args.saved_model} --tflite {args.tflite}")
+              f" --run-dir {args.run_dir} --saved-model {args.saved_model} --tflite {' '.join(args.tflite)}")
               + (" --sort-by-length" if args.sort_by_length else ""),
               "words": len(words), "sorted_by_length": args.sort_by_length, "words_per_s": rows}
     if "g2p-en (one word at a time)" in rows:
@@ -101,6 +104,8 @@ def main(argv=None):
         report["ratios_vs_g2p_en"] = {k: v / base for k, v in rows.items()}
         report["goals"] = {"SavedModel batched >= 20x": rows[f"SavedModel serving_default (batch {args.batch_size})"] / base,
                            "TFLite batch 1 >= 2x": rows["TFLite (batch 1)"] / base}
+        for name in tflite_rows[1:]:
+            report["goals"][name.replace(" (batch 1)", "") + " batch 1 >= 2x"] = rows[name] / base
     save("g2p_speed_sorted" if args.sort_by_length else "g2p_speed", report, smoke=args.smoke)
     return report
 

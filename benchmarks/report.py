@@ -174,6 +174,14 @@ def section_speed():
         for goal, value in g.get("goals", {}).items():
             out.append(f"\n- {goal}: {value:.1f}x ({'met' if value >= float(goal.split('>= ')[1][:-1]) else 'missed'})")
         out.append("\n\n")
+    if g is not None and g.get("ratios_vs_g2p_en"):
+        base = g["words_per_s"]["g2p-en (one word at a time)"]
+        out.append(f"Why the batched goal is missed here: 20x g2p-en is {20 * base:,.0f} words/s. A batch decodes "
+                   "as long as its longest word, and each decoder step of the main model (LSTM-256 + Luong "
+                   "attention + projection) is about 1 MFLOP per word, the BiLSTM encoder about 0.4 MFLOP per "
+                   "character (estimates from the layer sizes), so a word costs 10-27 MFLOP (sorted vs unsorted batches): 20x needs 200-540 "
+                   "GFLOP/s, more than these 2 cores deliver. g2p-en (GRU-256, no attention) is of the same size. "
+                   "A GPU, or a smaller or int8 model, would close it.\n\n")
     for name in ("tflite_latency_g2p", "tflite_latency_g2p_dynamic_range"):
         lat = load(name)
         if lat is not None:

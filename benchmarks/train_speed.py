@@ -4,7 +4,7 @@ Both are BiLSTM encoders (units/2 per direction) + LSTM decoder + Luong dot atte
 attentional layer tanh(W_c[c; h]), trained on the same CMUdict batches; we report target tokens/s
 (real tokens, padding excluded) over the timed epochs and the ratio. Also the peak RSS of the process.
 
-    python benchmarks/train_speed.py              # ~6 min on a 2-core CPU
+    python benchmarks/train_speed.py --rounds 4   # ~9 min on a 2-core CPU
     python benchmarks/train_speed.py --smoke      # seconds (CI)
 """
 
@@ -80,7 +80,12 @@ def main(argv=None):
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"target tokens/s: keras_s2s {best['keras_s2s']:.0f}, plain Keras {best['plain_keras']:.0f}, "
           f"ratio {ratio:.3f}; parameters {ours.count_params():,}; peak RSS {rss_mb:.0f} MB")
-    report = {"command": "python benchmarks/train_speed.py" + (" --smoke" if args.smoke else ""),
+    command = "python benchmarks/train_speed.py" + (" --smoke" if args.smoke else "")
+    defaults = parser.parse_args([])
+    for option in ("examples", "epochs", "rounds"):
+        if not args.smoke and getattr(args, option) != getattr(defaults, option):
+            command += f" --{option} {getattr(args, option)}"
+    report = {"command": command,
               "examples": args.examples, "epochs_timed": args.epochs, "rounds": args.rounds,
               "parameters": ours.count_params(), "tokens_per_s": rates, "best": best, "ratio": ratio,
               "peak_rss_mb": rss_mb, "goal_ratio": 0.95}
