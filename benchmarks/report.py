@@ -75,7 +75,7 @@ def section_dates(name="dlfs2_dates"):
     if english:
         out.append("Data: `keras_s2s.datasets.dates(locales=('en_US',))`: the four CLDR formats of en_US "
                    "(\"3/5/21\", \"Mar 5, 2021\", \"March 5, 2021\", \"Friday, March 5, 2021\"), close to the "
-                   "book's English file; otherwise the setup below.\n\n")
+                   "book's English file; otherwise as above.\n\n")
     else:
         out.append("Data: `keras_s2s.datasets.dates()`: CLDR short/medium/long/full formats in 10 languages "
                    "(the book's file is English only), 45,000 / 5,000; reversed input, Adam 1e-3, global-norm "
