@@ -54,10 +54,17 @@ def addition(num_examples=50000, num_test=5000, seed=1984, max_digits=3):
     `num_examples` questions `"a+b"` with answer `str(a + b)`, drawn as the
     book's `addition.txt` was (by Keras' `addition_rnn` example): each
     operand first gets a length uniform in 1..`max_digits`, then digits
-    uniform in 0-9 (so `int` drops leading zeros: about a third of operands
-    have one digit); a pair `{a, b}` occurs at most once in either order,
-    so no test question or its mirror is in train. Shuffled with `seed`
-    and split into train and test (the book's 45,000 / 5,000).
+    uniform in 0-9 (`int` drops leading zeros); a pair `{a, b}` occurs at
+    most once in either order, so no test question or its mirror is in
+    train (with 3 digits, about 10% of kept operands have one digit, vs 1%
+    for operands uniform in 0..999). Shuffled with `seed` and split into
+    train and test (the book's 45,000 / 5,000).
+
+    Args:
+        num_examples: positive int, train + test questions. Defaults to 50000.
+        num_test: positive int < `num_examples`. Defaults to 5000.
+        seed: int, the draw and the split. Defaults to 1984.
+        max_digits: positive int, the longest operand. Defaults to 3.
 
     Returns:
         `{"train": Split, "test": Split}`.
