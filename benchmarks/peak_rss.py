@@ -73,16 +73,13 @@ def child_peak_rss(code):
 
 
 def export_run(run_dir, folder):
-    """SavedModel and `.tflite` of a run (smoke mode exports the tiny run it just trained)."""
-    import keras_s2s
-    from keras_s2s.runs import Run
+    """SavedModel and `.tflite` of a run via `keras-s2s export` (smoke mode exports the run it just trained)."""
+    from keras_s2s import cli
 
-    run = Run.load(run_dir)
-    tokenizers = dict(source_tokenizer=run.source_tokenizer, target_tokenizer=run.target_tokenizer)
-    saved_model = keras_s2s.export_saved_model(run.generator, folder / "sm", max_length=run.max_length,
-                                               **tokenizers)
-    tflite = keras_s2s.export_tflite(run.generator, folder / "m.tflite", max_length=run.max_length, **tokenizers)
-    return saved_model, tflite
+    for fmt, out in (("saved_model", folder / "sm"), ("tflite", folder / "m.tflite")):
+        if cli.main(["export", str(run_dir), "--format", fmt, "--out", str(out)]) != 0:
+            raise RuntimeError(f"keras-s2s export --format {fmt} failed for {run_dir}")
+    return str(folder / "sm" / "1"), str(folder / "m.tflite")
 
 
 def main(argv=None):

@@ -30,6 +30,11 @@ def machine_line(report):
     return f"Machine: {m['platform']}, {m['cpus']} CPUs{gpu}, TensorFlow {m['tensorflow']}, Keras {m['keras']}.\n"
 
 
+def command_line(report):
+    """Where a figure comes from: the command and the machine it ran on."""
+    return f"Command: `{report['command']}`. {machine_line(report)}\n"
+
+
 def curve_summary(acc):
     """Best epoch and the mean of the last five epochs: single epochs swing at a constant learning rate."""
     best = max(range(len(acc)), key=lambda i: acc[i])
@@ -46,7 +51,7 @@ def section_addition():
     out = ["## DLFS2 ch. 7: addition\n"]
     if r is None:
         return "".join(out) + missing("dlfs2_addition", "python benchmarks/dlfs2_addition.py")
-    out.append(f"Command: `{r['command']}`. {machine_line(r)}\n")
+    out.append(command_line(r))
     out.append("Data: `keras_s2s.datasets.addition()`, drawn as the book's `addition.txt` (operand length uniform "
                "in 1-3 digits, each pair once, so no test question or its mirror is in train); Adam 1e-3, "
                "gradients clipped to global norm 5.0 as the book's `clip_grads`; greedy exact match on the "
@@ -71,7 +76,7 @@ def section_dates(name="dlfs2_dates"):
     out = ["## DLFS2 ch. 8: dates" + (", English only\n" if english else "\n")]
     if r is None:
         return "".join(out) + missing(name, "python benchmarks/dlfs2_dates.py" + (" --locales en_US" if english else ""))
-    out.append(f"Command: `{r['command']}`. {machine_line(r)}\n")
+    out.append(command_line(r))
     if english:
         out.append("Data: `keras_s2s.datasets.dates(locales=('en_US',))`: the four CLDR formats of en_US "
                    "(\"3/5/21\", \"Mar 5, 2021\", \"March 5, 2021\", \"Friday, March 5, 2021\"), close to the "
@@ -127,7 +132,7 @@ def section_speed():
     if t is None:
         out.append(missing("train_speed", "python benchmarks/train_speed.py"))
     else:
-        out.append(f"### Training throughput\nCommand: `{t['command']}`. {machine_line(t)}\n")
+        out.append("### Training throughput\n" + command_line(t))
         out.append("| model | target tokens/s (best of rounds) |\n|---|---|\n")
         for k, v in t["best"].items():
             out.append(f"| {k} | {v:.0f} |\n")
@@ -146,8 +151,7 @@ def section_speed():
     if d is None:
         out.append(missing("decode_speed", "python benchmarks/decode_speed.py"))
     else:
-        out.append(f"### Greedy decoding vs a keras.io-style Python loop\nCommand: `{d['command']}`. "
-                   f"{machine_line(d)}\n")
+        out.append("### Greedy decoding vs a keras.io-style Python loop\n" + command_line(d))
         out.append("| batch | generate seq/s | generate (XLA) seq/s | keras.io loop (predict per token) seq/s | "
                    "speed-up | speed-up (XLA) | same tokens |\n|---|---|---|---|---|---|---|\n")
         for row in d["rows"]:
@@ -165,8 +169,7 @@ def section_speed():
         if g is None:
             out.append(missing(name, "python benchmarks/g2p_speed.py ..."))
             continue
-        out.append(f"### G2P: {g['words']:,} CMUdict test words, batches {title}\nCommand: `{g['command']}`. "
-                   f"{machine_line(g)}\n")
+        out.append(f"### G2P: {g['words']:,} CMUdict test words, batches {title}\n" + command_line(g))
         out.append("| decoder | words/s | vs g2p-en |\n|---|---|---|\n")
         ratios = g.get("ratios_vs_g2p_en", {})
         for k, v in g["words_per_s"].items():
@@ -193,7 +196,7 @@ def section_speed():
     if rss is None:
         out.append(missing("peak_rss", "python benchmarks/peak_rss.py ..."))
     else:
-        out.append(f"\n### Peak RSS, each in a fresh process\nCommand: `{rss['command']}`. {machine_line(rss)}\n")
+        out.append("\n### Peak RSS, each in a fresh process\n" + command_line(rss))
         out.append("| process | peak RSS |\n|---|---|\n")
         for k, v in rss["peak_rss_mb"].items():
             out.append(f"| {k} | {v:.0f} MB |\n")
