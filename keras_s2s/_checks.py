@@ -6,8 +6,8 @@ import numbers
 import numpy as np
 
 
-def positive_int(name, value):
-    """Returns `value` as int if it is a positive integer, else raises."""
+def positive_int(name, value, maximum=None):
+    """Returns `value` as int if it is an integer in [1, maximum], else raises."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(
             f"`{name}` must be a positive int. Received: {name}={value!r} "
@@ -15,7 +15,37 @@ def positive_int(name, value):
         )
     if value <= 0:
         raise ValueError(f"`{name}` must be a positive int. Received: {name}={value!r}.")
+    if maximum is not None and value > maximum:
+        raise ValueError(
+            f"`{name}` must be at most {maximum} (keras_s2s.limits). Received: {name}={value!r}."
+        )
     return int(value)
+
+
+def real(name, value, low, high, *, low_inclusive=True):
+    """Returns `value` as float if it is a real number in [low, high] (or
+    (low, high]), else raises; NaN and infinities never pass."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"`{name}` must be a float. Received: {name}={value!r}.")
+    above = value >= low if low_inclusive else value > low
+    if not (above and value <= high):  # False for NaN
+        bracket = "[" if low_inclusive else "("
+        raise ValueError(
+            f"`{name}` must be in {bracket}{low:g}, {high:g}]. Received: {name}={value!r}."
+        )
+    return float(value)
+
+
+def float32_normal(name, value):
+    """Raises ValueError when a positive `value` is below the smallest normal
+    float32 (it would round to 0 or a denormal in a float32 graph)."""
+    tiny = float(np.finfo(np.float32).tiny)
+    if value < tiny:
+        raise ValueError(
+            f"`{name}` must be at least {tiny:.8g} (the smallest normal float32): smaller "
+            f"values round to 0 in the float32 search. Received: {name}={value!r}."
+        )
+    return value
 
 
 def non_negative_int(name, value):
@@ -79,3 +109,39 @@ def check_ids(name, ids, rank=2):
             f"Received: {name} with dtype {dtype}."
         )
     check_rank(name, ids, (rank,))
+
+
+def first_out_of_range(ids, vocab_size):
+    """The first id (row-major order) outside [0, vocab_size), or None (NumPy)."""
+    flat = np.asarray(ids).reshape(-1)
+    bad = np.flatnonzero((flat < 0) | (flat >= vocab_size))
+    return int(flat[bad[0]]) if bad.size else None
+
+
+def ids_in_range(name, ids, vocab_size):
+    """In graph: `ids` with a dependency on an assertion that every id lies in
+    `[0, vocab_size)`, failing with `InvalidArgumentError` naming the first
+    bad id. Keras' embedding lookup would otherwise wrap a negative id around
+    to a valid one (`take` semantics) and answer silently.
+
+    TFLite drops assertions; exports that run there use `valid_rows` too.
+    """
+    import tensorflow as tf
+
+    flat = tf.reshape(ids, [-1])
+    bad = tf.logical_or(flat < 0, flat >= vocab_size)
+    first = tf.gather(flat, tf.argmax(tf.cast(bad, tf.int32), output_type=tf.int32))
+    check = tf.debugging.Assert(
+        tf.logical_not(tf.reduce_any(bad)),
+        [f"`{name}` must hold ids in [0, {vocab_size}). Received the id", first],
+    )
+    with tf.control_dependencies([check]):
+        return tf.identity(ids)
+
+
+def valid_rows(ids, vocab_size):
+    """In graph, builtin ops only: bool `[B]`, whether every id of a row lies
+    in `[0, vocab_size)`."""
+    import tensorflow as tf
+
+    return tf.reduce_all(tf.logical_and(ids >= 0, ids < vocab_size), axis=1)

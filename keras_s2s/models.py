@@ -3,6 +3,7 @@
 import keras
 
 from keras_s2s import _checks
+from keras_s2s import limits
 from keras_s2s.layers import attention as attention_lib
 from keras_s2s.layers.decoders import AttentionLSTMDecoder
 from keras_s2s.layers.decoders import LSTMDecoder
@@ -135,9 +136,11 @@ def build_seq2seq(
     model.compile("adam", keras_s2s.losses.MaskedSparseCategoricalCrossentropy())
     ```
     """
-    source_vocab_size = _checks.positive_int("source_vocab_size", source_vocab_size)
-    target_vocab_size = _checks.positive_int("target_vocab_size", target_vocab_size)
-    units = _checks.positive_int("units", units)
+    source_vocab_size = _checks.positive_int("source_vocab_size", source_vocab_size,
+                                             limits.MAX_VOCAB_SIZE)
+    target_vocab_size = _checks.positive_int("target_vocab_size", target_vocab_size,
+                                             limits.MAX_VOCAB_SIZE)
+    units = _checks.positive_int("units", units, limits.MAX_UNITS)
     if input_feeding and attention is None:
         raise ValueError(
             "`input_feeding=True` feeds the attentional state back, so it needs "

@@ -120,7 +120,47 @@ def test_process_logits_numbers():
     assert kept(process_logits(logits, top_p=0.5)) == [True, False, False, False]
     assert kept(process_logits(logits, top_p=0.8)) == [True, True, False, False]
     assert kept(process_logits(logits, top_p=0.81)) == [True, True, True, False]
-    np.testing.assert_allclose(process_logits(logits, temperature=2.0), np.asarray(logits) / 2)
+    # the best token is shifted to 0 before the division (softmax-invariant)
+    np.testing.assert_allclose(process_logits(logits, temperature=2.0),
+                               (np.asarray(logits) - np.max(logits)) / 2, rtol=1e-6)
+    # filtered tokens are exactly -inf (probability 0), whatever the temperature
+    tiny = process_logits(logits, temperature=1e-10, top_k=1).numpy()[0]
+    assert tiny[0] == 0 and np.all(tiny[1:] == -np.inf)
+    smallest = process_logits(logits, temperature=float(np.finfo(np.float32).tiny)).numpy()[0]
+    assert smallest[0] == 0 and np.all(smallest[1:] < -1e30)  # the best stays finite
+    # a top_p that rounds to 0 in float32 still keeps the best token only
+    assert kept(process_logits(logits, top_p=1e-45)) == [True, False, False, False]
+
+
+def test_top_k_1_with_tiny_temperature_is_greedy():
+    # Regression: the filter value -1e9 was above the kept tokens' scores at
+    # temperature 1e-10, so filtered tokens were drawn (0 of 20 matched greedy).
+    table = np.zeros((V, V))
+    table[BOS] = probs(A=0.3, B=0.36, C=0.34)
+    table[A] = table[B] = table[C] = probs(EOS=1.0)
+    kwargs = dict(max_length=3, bos_id=BOS, eos_id=EOS)
+    greedy = greedy_search(table_step(table), tf.zeros([1, 1]), {"mask": tf.ones([1, 2], tf.bool)},
+                           **kwargs)
+    for seed in range(20):
+        out = sample_search(table_step(table), tf.zeros([1, 1]), {"mask": tf.ones([1, 2], tf.bool)},
+                            seed=seed, top_k=1, temperature=1e-10, **kwargs)
+        np.testing.assert_array_equal(out["ids"][:, 0], greedy["ids"])
+
+
+def test_pad_and_bos_are_never_generated():
+    # The model prefers PAD, then BOS; every strategy skips both in live rows.
+    table = np.zeros((V, V))
+    table[:, PAD], table[:, BOS], table[:, A], table[:, EOS] = 0.5, 0.3, 0.15, 0.05
+    kwargs = dict(max_length=4, bos_id=BOS, eos_id=EOS)
+    greedy = greedy_search(table_step(table), STATE, MEMORY, **kwargs)
+    np.testing.assert_array_equal(greedy["ids"][0], [A, A, A, A])
+    np.testing.assert_allclose(greedy["scores"][0], 4 * np.log(0.15), rtol=1e-5)
+    beam = beam_search(table_step(table), STATE, MEMORY, num_beams=3, length_penalty=0.0,
+                       num_return_sequences=3, **kwargs)
+    assert not np.isin(np.asarray(beam["ids"])[:, :, 0], [PAD, BOS]).any()
+    sample = sample_search(table_step(table), STATE, MEMORY, seed=0, num_return_sequences=50, **kwargs)
+    first = np.asarray(sample["ids"])[:, :, 0]
+    assert set(first.ravel()) <= {A, EOS}
 
 
 def test_sampling_is_seeded_and_follows_the_distribution():

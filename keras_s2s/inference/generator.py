@@ -7,6 +7,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_s2s import _checks
+from keras_s2s import limits
 from keras_s2s.inference import search as search_lib
 from keras_s2s.layers.decoders import _RNNDecoder
 from keras_s2s.layers.encoder import Encoder
@@ -14,6 +15,26 @@ from keras_s2s.models import DECODER_NAME, ENCODER_NAME
 from keras_s2s.special_tokens import BOS_ID, EOS_ID, PAD_ID
 
 STRATEGIES = ("greedy", "sample", "beam")
+# The smallest normal float32 (`_checks.float32_normal`): a smaller
+# temperature or top_p would round to 0 (or a denormal) in the float32 search
+# and sample from the wrong set.
+MIN_TEMPERATURE = MIN_TOP_P = float(np.finfo(np.float32).tiny)
+MAX_TEMPERATURE = float(np.finfo(np.float32).max)
+# ((5 + T) / 6) ** alpha stays finite in float32 for T <= MAX_GENERATION_LENGTH.
+MAX_LENGTH_PENALTY = 10.0
+MAX_SEED = 2**31 - 1
+
+
+def _blank_empty_sources(result, memory):
+    """Rows whose source is all padding give an empty output: ids 0, length
+    0, score 0 (and zero attention), on every path (generate, SavedModel,
+    TFLite) alike."""
+    empty = tf.logical_not(tf.reduce_any(tf.cast(memory["mask"], tf.bool), axis=1))
+    out = {}
+    for key, value in result.items():
+        where = tf.reshape(empty, [-1] + [1] * (len(value.shape) - 1))
+        out[key] = tf.where(where, tf.zeros_like(value), value)
+    return out
 
 
 def _unreverse(weights, mask):
@@ -165,7 +186,9 @@ class Seq2SeqGenerator:
 
         Use it inside your own `tf.function` (also with `jit_compile=True`)
         or export. Arguments are those of `generate` (checked there, not
-        here); `source_ids` must be an int32 tensor `[B, S]`.
+        here, except the ids' range, which the encoder asserts in graph);
+        `source_ids` must be an int32 tensor `[B, S]`. A source of only
+        padding gives an empty output.
         """
         source_ids = tf.convert_to_tensor(source_ids, tf.int32)
         encoded = self._encode(source_ids)
@@ -190,7 +213,7 @@ class Seq2SeqGenerator:
             )
         if "aux" in result:
             result["attention"] = result.pop("aux")
-        return result
+        return _blank_empty_sources(result, encoded["memory"])
 
     # ------------------------------------------------------------ user API
     def generate(
@@ -213,22 +236,25 @@ class Seq2SeqGenerator:
         Args:
             source_ids: int array or tensor `[B, S]`, right-padded with 0,
                 ids in `[0, source_vocab_size)`.
-            max_length: positive int T, the most tokens generated per
-                sequence (EOS included).
+            max_length: int T in [1, `keras_s2s.limits.MAX_GENERATION_LENGTH`],
+                the most tokens generated per sequence (EOS included).
             strategy: `"greedy"`, `"sample"` or `"beam"`. Defaults to
                 `"greedy"`.
-            temperature: float > 0, for `"sample"`. Defaults to 1.
+            temperature: float in [`MIN_TEMPERATURE`, `MAX_TEMPERATURE`]
+                (the normal float32 range), for `"sample"`. Defaults to 1.
             top_k: int >= 0, for `"sample"`; 0 disables. Defaults to 0.
-            top_p: float in (0, 1], nucleus sampling; 1 disables. Defaults
-                to 1.
+            top_p: float in [`MIN_TOP_P`, 1] (`MIN_TOP_P` is the smallest
+                normal float32), nucleus sampling; 1 disables. The most
+                probable token is always kept. Defaults to 1.
             num_beams: int in [1, V], for `"beam"`. Defaults to 4.
-            length_penalty: float alpha >= 0 of the GNMT penalty
+            length_penalty: float alpha in [0, 10] of the GNMT penalty
                 `((5 + |Y|) / 6) ** alpha`, for `"beam"`. Defaults to 0.6.
             num_return_sequences: positive int N: samples per source
                 (`"sample"`) or best hypotheses (`"beam"`, N <= num_beams);
                 must be 1 for `"greedy"`. Defaults to 1.
-            seed: int, makes `"sample"` reproducible. Defaults to `None`
-                (a fresh seed each call).
+            seed: int in [0, 2**31 - 1], makes `"sample"` reproducible;
+                distinct seeds give distinct draws. Defaults to `None` (a
+                fresh seed each call).
             jit_compile: bool, compile the search with XLA. Defaults to
                 `False`.
 
@@ -239,15 +265,18 @@ class Seq2SeqGenerator:
             first); `lengths` int32 `[B, N]`, tokens up to and including EOS;
             and for attention decoders `attention` float32 `[B, N, T, S]`,
             each row summing to 1 over the real source tokens (zeros after
-            EOS), in the source's own order.
+            EOS), in the source's own order. PAD and BOS are never
+            generated. A source of only padding (or with no time steps)
+            gives an empty output: ids all 0, length 0, score 0.
 
         Raises:
             TypeError: non-integer ids, or arguments of the wrong type.
-            ValueError: ids of rank other than 2 or outside the vocabulary,
-                `max_length <= 0`, unknown `strategy`, `num_beams` outside
-                [1, V], `top_k < 0`, `top_p` outside (0, 1],
-                `temperature <= 0`, `length_penalty < 0`, or a bad
-                `num_return_sequences`.
+            ValueError: ids of rank other than 2 or outside the vocabulary
+                (the message names the first such id), `max_length` outside
+                [1, MAX_GENERATION_LENGTH], unknown `strategy`, `num_beams`
+                outside [1, V], `top_k < 0`, `top_p` or `temperature` or
+                `length_penalty` outside their ranges, a `seed` outside
+                [0, 2**31 - 1], or a bad `num_return_sequences`.
         """
         source_ids = self._check_source_ids(source_ids)
         options = self._check_options(
@@ -256,9 +285,13 @@ class Seq2SeqGenerator:
             length_penalty=length_penalty, num_return_sequences=num_return_sequences,
         )
         if seed is None:
-            seed = int(np.random.randint(0, 2**31 - 1))
+            seed = int(np.random.randint(0, MAX_SEED + 1))
         elif isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
             raise TypeError(f"`seed` must be an int or None. Received: seed={seed!r}.")
+        elif not 0 <= seed <= MAX_SEED:
+            raise ValueError(
+                f"`seed` must be in [0, {MAX_SEED}]. Received: seed={seed!r}."
+            )
         key = tuple(sorted(options.items())) + (("jit_compile", bool(jit_compile)),)
         if key not in self._functions:
             self._functions[key] = tf.function(
@@ -269,7 +302,7 @@ class Seq2SeqGenerator:
                 ],
                 jit_compile=bool(jit_compile),
             )
-        result = self._functions[key](source_ids, tf.constant(seed % (2**31 - 1), tf.int32))
+        result = self._functions[key](source_ids, tf.constant(seed, tf.int32))
         return {k: v.numpy() for k, v in result.items()}
 
     def _check_source_ids(self, source_ids):
@@ -277,11 +310,11 @@ class Seq2SeqGenerator:
             source_ids = np.asarray(source_ids)
         _checks.check_ids("source_ids", source_ids)
         ids = np.asarray(source_ids)
-        if ids.size and (ids.min() < 0 or ids.max() >= self.source_vocab_size):
-            bad = ids.min() if ids.min() < 0 else ids.max()
+        bad = _checks.first_out_of_range(ids, self.source_vocab_size)
+        if bad is not None:
             raise ValueError(
                 f"`source_ids` must be in [0, {self.source_vocab_size}) (the model's "
-                f"source vocabulary). Received: an id {int(bad)}."
+                f"source vocabulary). Received: an id {bad}."
             )
         if ids.shape[1] == 0:  # no time steps: decode from an all-padding source
             ids = np.zeros((ids.shape[0], 1), ids.dtype)
@@ -289,9 +322,11 @@ class Seq2SeqGenerator:
 
     def _check_options(self, *, max_length, strategy, temperature, top_k, top_p, num_beams,
                        length_penalty, num_return_sequences):
-        max_length = _checks.positive_int("max_length", max_length)
+        max_length = _checks.positive_int("max_length", max_length, limits.MAX_GENERATION_LENGTH)
         _checks.one_of("strategy", strategy, STRATEGIES)
-        num_return_sequences = _checks.positive_int("num_return_sequences", num_return_sequences)
+        num_return_sequences = _checks.positive_int(
+            "num_return_sequences", num_return_sequences, limits.MAX_NUM_SEQUENCES
+        )
         options = dict(max_length=max_length, strategy=strategy)
         if strategy == "greedy" and num_return_sequences != 1:
             raise ValueError(
@@ -301,23 +336,14 @@ class Seq2SeqGenerator:
             )
         if strategy == "sample":
             top_k = _checks.non_negative_int("top_k", top_k)
-            if isinstance(top_p, bool) or not isinstance(top_p, numbers.Real):
-                raise TypeError(f"`top_p` must be a float. Received: top_p={top_p!r}.")
-            if not 0 < top_p <= 1:
-                raise ValueError(f"`top_p` must be in (0, 1]. Received: top_p={top_p!r}.")
-            if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real):
-                raise TypeError(
-                    f"`temperature` must be a float. Received: temperature={temperature!r}."
-                )
-            if not temperature > 0 or not np.isfinite(temperature):
-                raise ValueError(
-                    f"`temperature` must be a finite float > 0. Received: "
-                    f"temperature={temperature!r}."
-                )
+            top_p = _checks.float32_normal("top_p", _checks.real("top_p", top_p, 0.0, 1.0,
+                                                                  low_inclusive=False))
+            temperature = _checks.float32_normal("temperature", _checks.real(
+                "temperature", temperature, 0.0, MAX_TEMPERATURE, low_inclusive=False))
             options.update(temperature=float(temperature), top_k=top_k, top_p=float(top_p),
                            num_return_sequences=num_return_sequences)
         if strategy == "beam":
-            num_beams = _checks.positive_int("num_beams", num_beams)
+            num_beams = _checks.positive_int("num_beams", num_beams, limits.MAX_NUM_SEQUENCES)
             if num_beams > self.target_vocab_size:
                 raise ValueError(
                     f"`num_beams` must be at most the target vocabulary size "
@@ -328,15 +354,7 @@ class Seq2SeqGenerator:
                     "Beam search returns at most `num_beams` hypotheses. Received: "
                     f"num_return_sequences={num_return_sequences} > num_beams={num_beams}."
                 )
-            if isinstance(length_penalty, bool) or not isinstance(length_penalty, numbers.Real):
-                raise TypeError(
-                    f"`length_penalty` must be a float. Received: length_penalty={length_penalty!r}."
-                )
-            if not length_penalty >= 0 or not np.isfinite(length_penalty):
-                raise ValueError(
-                    f"`length_penalty` must be a finite float >= 0. Received: "
-                    f"length_penalty={length_penalty!r}."
-                )
+            length_penalty = _checks.real("length_penalty", length_penalty, 0.0, MAX_LENGTH_PENALTY)
             options.update(num_beams=num_beams, length_penalty=float(length_penalty),
                            num_return_sequences=num_return_sequences)
         return options

@@ -23,6 +23,10 @@ The step function contract:
 Rows are tiled "row-major": row `b * K + k` is beam (or sample) `k` of
 source `b`.
 
+No strategy generates PAD or BOS in a live row (their log-probabilities are
+set to `-inf` before a token is picked; scores stay the model's own
+log-probabilities): a finished row continues with PAD only.
+
 Axis letters: B batch, K beams or samples per source, T `max_length`,
 V vocabulary.
 """
@@ -30,6 +34,7 @@ V vocabulary.
 import tensorflow as tf
 
 _NEG = -1e9  # a finite "minus infinity": sums of it never overflow or NaN
+_FILTERED = float("-inf")  # a token that can never be picked (exactly probability 0)
 
 
 def _tile(structure, multiple):
@@ -41,6 +46,13 @@ def _write(buffer, index, values, length):
     hot = tf.one_hot(index, length, on_value=True, off_value=False, dtype=tf.bool)
     hot = tf.reshape(hot, [1, length] + [1] * (len(buffer.shape) - 2))
     return tf.where(hot, tf.expand_dims(tf.cast(values, buffer.dtype), 1), buffer)
+
+
+def _forbid(log_probs, ids):
+    """`log_probs` `[..., V]` with the columns `ids` set to -inf."""
+    vocab = tf.shape(log_probs)[-1]
+    banned = tf.reduce_any(tf.equal(tf.range(vocab)[:, None], tf.constant(ids)[None, :]), axis=1)
+    return tf.where(banned, _FILTERED, log_probs)
 
 
 def _batch_size(structure):
@@ -63,7 +75,7 @@ def _loop(step_fn, pick_fn, initial_state, memory, *, max_length, bos_id, eos_id
     def body(i, tokens, state, ids, scores, lengths, finished, aux):
         logits, state, step_aux = step_fn(tokens, state, memory, i)
         log_probs = tf.nn.log_softmax(tf.cast(logits, tf.float32), axis=-1)
-        token = tf.cast(pick_fn(log_probs, i), tf.int32)
+        token = tf.cast(pick_fn(_forbid(log_probs, [pad_id, bos_id]), i), tf.int32)
         token = tf.where(finished, tf.constant(pad_id, tf.int32), token)
         token_log_prob = tf.gather(log_probs, token, batch_dims=1)
         scores = scores + tf.where(finished, 0.0, token_log_prob)
@@ -119,8 +131,16 @@ def greedy_search(step_fn, initial_state, memory, *, max_length, bos_id, eos_id,
 def process_logits(log_probs, *, temperature=1.0, top_k=0, top_p=1.0):
     """Temperature, top-k and nucleus (top-p) filtering of one step's logits.
 
+    Computed in float32. The best token is shifted to 0 before the division
+    by `temperature`, so no temperature the generator accepts (down to the
+    smallest normal float32, `keras_s2s.inference.MIN_TEMPERATURE`) turns
+    every score into `-inf`; filtered tokens get exactly `-inf` (probability
+    0), never a finite value that a tiny temperature could push above the
+    kept ones. The most probable token is always kept.
+
     Args:
-        log_probs: float32 `[N, V]` logits or log-probabilities.
+        log_probs: float `[N, V]` logits or log-probabilities (`-inf` allowed
+            for tokens already excluded).
         temperature: float > 0; logits are divided by it.
         top_k: int >= 0; keep the `top_k` largest logits (0 keeps all).
         top_p: float in (0, 1]; keep the smallest set of most probable
@@ -128,20 +148,24 @@ def process_logits(log_probs, *, temperature=1.0, top_k=0, top_p=1.0):
             al. 2020); 1 keeps all.
 
     Returns:
-        Float32 `[N, V]` logits, filtered tokens set to a large negative.
+        Float32 `[N, V]` logits, filtered tokens set to `-inf`.
     """
-    logits = log_probs / temperature
+    log_probs = tf.cast(log_probs, tf.float32)
+    logits = (log_probs - tf.reduce_max(log_probs, axis=-1, keepdims=True)) / temperature
     if top_k:
         vocab = tf.shape(logits)[-1]
         kth = tf.math.top_k(logits, k=tf.minimum(top_k, vocab)).values[:, -1:]
-        logits = tf.where(logits < kth, _NEG, logits)
+        logits = tf.where(logits < kth, _FILTERED, logits)
     if top_p < 1.0:
         sorted_logits = tf.sort(logits, axis=-1, direction="DESCENDING")
         probs = tf.nn.softmax(sorted_logits, axis=-1)
         mass_before = tf.cumsum(probs, axis=-1, exclusive=True)
-        kept = tf.where(mass_before < top_p, sorted_logits, -_NEG)
-        threshold = tf.reduce_min(kept, axis=-1, keepdims=True)
-        logits = tf.where(logits < threshold, _NEG, logits)
+        first = tf.equal(tf.range(tf.shape(logits)[-1]), 0)[None, :]
+        kept = tf.logical_or(mass_before < top_p, first)
+        threshold = tf.reduce_min(
+            tf.where(kept, sorted_logits, float("inf")), axis=-1, keepdims=True
+        )
+        logits = tf.where(logits < threshold, _FILTERED, logits)
     return logits
 
 
@@ -165,14 +189,15 @@ def sample_search(
 
     Randomness comes from `tf.random.stateless_categorical` seeded with
     `(seed, index)`, so a fixed `seed` reproduces the output exactly (in
-    eager, graph and exported models alike). `seed=None` draws a seed.
+    eager, graph and exported models alike), and different seeds give
+    independent draws. `seed=None` draws a seed.
 
     Args:
         step_fn, initial_state, memory, max_length, bos_id, eos_id, pad_id,
             aux_shape: as `greedy_search`.
         temperature, top_k, top_p: see `process_logits`.
         num_return_sequences: positive int K, samples per source.
-        seed: int or int32 scalar tensor, or `None`.
+        seed: int in [0, 2**31) or int32 scalar tensor, or `None`.
 
     Returns:
         As `greedy_search` with a samples axis: `ids` `[B, K, T]`, `scores`
@@ -283,7 +308,7 @@ def beam_search(
         vocab = tf.shape(step)[-1]
         step = tf.reshape(step, [batch, k, vocab])
         pad_only = tf.where(tf.range(vocab) == pad_id, 0.0, _NEG)
-        step = tf.where(finished[:, :, None], pad_only[None, None, :], step)
+        step = tf.where(finished[:, :, None], pad_only[None, None, :], _forbid(step, [pad_id, bos_id]))
         total = log_probs[:, :, None] + step  # [B, K, V]
         new_lengths = lengths + tf.cast(tf.logical_not(finished), tf.int32)
         ranked = total / gnmt_length_penalty(new_lengths, length_penalty)[:, :, None]

@@ -11,6 +11,7 @@ import keras
 from keras import ops
 
 from keras_s2s import _checks
+from keras_s2s import limits
 
 # Scores are masked and normalized in float32 whatever the compute dtype, so
 # the fill value never overflows float16 or loses meaning in bfloat16.
@@ -160,7 +161,7 @@ class BahdanauAttention(BaseAttention):
 
     def __init__(self, units, normalize=False, **kwargs):
         super().__init__(**kwargs)
-        self.units = _checks.positive_int("units", units)
+        self.units = _checks.positive_int("units", units, limits.MAX_UNITS)
         self.normalize = bool(normalize)
 
     def build(self, query_shape, value_shape, key_shape=None):
@@ -249,7 +250,7 @@ class LuongAttention(BaseAttention):
                     f"`units` is only used by score='concat'. Received: "
                     f"units={units!r} with score={score!r}. Expected units=None."
                 )
-            units = _checks.positive_int("units", units)
+            units = _checks.positive_int("units", units, limits.MAX_UNITS)
         self.units = units
         self.scale = bool(scale)
 

@@ -23,6 +23,7 @@ import tensorflow as tf
 from keras import ops
 
 from keras_s2s import _checks
+from keras_s2s import limits
 from keras_s2s.layers import attention as attention_lib
 from keras_s2s.layers.encoder import CELLS, make_rnn
 
@@ -43,11 +44,11 @@ class _RNNDecoder(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.vocab_size = _checks.positive_int("vocab_size", vocab_size)
-        self.embedding_dim = _checks.positive_int("embedding_dim", embedding_dim)
-        self.units = _checks.positive_int("units", units)
+        self.vocab_size = _checks.positive_int("vocab_size", vocab_size, limits.MAX_VOCAB_SIZE)
+        self.embedding_dim = _checks.positive_int("embedding_dim", embedding_dim, limits.MAX_UNITS)
+        self.units = _checks.positive_int("units", units, limits.MAX_UNITS)
         self.cell = _checks.one_of("cell", cell, CELLS)
-        self.num_layers = _checks.positive_int("num_layers", num_layers)
+        self.num_layers = _checks.positive_int("num_layers", num_layers, limits.MAX_LAYERS)
         self.dropout = _checks.probability("dropout", dropout)
         self.attention = None
         self.input_feeding = False
@@ -221,6 +222,7 @@ class _RNNDecoder(keras.layers.Layer):
         training=None,
     ):
         _checks.check_ids("target_ids", target_ids)
+        target_ids = _checks.ids_in_range("target_ids", target_ids, self.vocab_size)
         if source_mask is None:
             source_mask = ops.ones(ops.shape(encoder_outputs)[:2], dtype="bool")
         memory = self.prepare_memory(encoder_outputs, encoder_states, source_mask)
@@ -334,10 +336,12 @@ class LSTMDecoder(_RNNDecoder):
         + """
 
     Raises:
-        ValueError: for non-positive sizes, unknown `cell`, dropout outside
-            [0, 1), target ids of rank other than 2, or an encoder state with
-            the wrong number of tensors.
+        ValueError: for non-positive sizes or sizes above `keras_s2s.limits`,
+            unknown `cell`, dropout outside [0, 1), target ids of rank other
+            than 2, or an encoder state with the wrong number of tensors.
         TypeError: for non-integer target ids.
+        tf.errors.InvalidArgumentError: at call time, a target id outside
+            `[0, vocab_size)`, named in the message.
 """
     )
 

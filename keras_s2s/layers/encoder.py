@@ -5,6 +5,7 @@ import tensorflow as tf
 from keras import ops
 
 from keras_s2s import _checks
+from keras_s2s import limits
 
 CELLS = ("lstm", "gru")
 
@@ -78,9 +79,13 @@ class Encoder(keras.layers.Layer):
         `[B, S]`, `True` at real tokens.
 
     Raises:
-        ValueError: for non-positive sizes, an unknown `cell`, a dropout rate
-            outside [0, 1), or `source_ids` of rank other than 2.
+        ValueError: for non-positive sizes or sizes above `keras_s2s.limits`,
+            an unknown `cell`, a dropout rate outside [0, 1), or
+            `source_ids` of rank other than 2.
         TypeError: for `source_ids` that are not integers.
+        tf.errors.InvalidArgumentError: at call time, an id outside
+            `[0, vocab_size)` (a negative id is never wrapped around); the
+            message names the first such id.
     """
 
     def __init__(
@@ -97,11 +102,11 @@ class Encoder(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.vocab_size = _checks.positive_int("vocab_size", vocab_size)
-        self.embedding_dim = _checks.positive_int("embedding_dim", embedding_dim)
-        self.units = _checks.positive_int("units", units)
+        self.vocab_size = _checks.positive_int("vocab_size", vocab_size, limits.MAX_VOCAB_SIZE)
+        self.embedding_dim = _checks.positive_int("embedding_dim", embedding_dim, limits.MAX_UNITS)
+        self.units = _checks.positive_int("units", units, limits.MAX_UNITS)
         self.cell = _checks.one_of("cell", cell, CELLS)
-        self.num_layers = _checks.positive_int("num_layers", num_layers)
+        self.num_layers = _checks.positive_int("num_layers", num_layers, limits.MAX_LAYERS)
         self.bidirectional = bool(bidirectional)
         self.residual = bool(residual)
         self.dropout = _checks.probability("dropout", dropout)
@@ -139,6 +144,7 @@ class Encoder(keras.layers.Layer):
 
     def call(self, source_ids, training=None):
         _checks.check_ids("source_ids", source_ids)
+        source_ids = _checks.ids_in_range("source_ids", source_ids, self.vocab_size)
         mask = ops.not_equal(source_ids, 0)
         if self.reverse_source:
             source_ids = reverse_padded(source_ids, mask)
