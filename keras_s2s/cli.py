@@ -17,15 +17,32 @@ import os
 import sys
 
 
+def _int_at_least(low):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an int >= {low}, received {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"expected an int >= {low}, received {value}")
+        return value
+
+    parse.__name__ = f"int >= {low}"
+    return parse
+
+
+_POSITIVE = _int_at_least(1)
+
+
 def _model_flags(parser):
     defaults = "(default: the task's)"
     parser.add_argument("--run-dir", help="where to write the run (default: runs/TASK)")
-    parser.add_argument("--epochs", type=int, help=f"training epochs {defaults}")
-    parser.add_argument("--batch-size", type=int, help=f"examples per batch {defaults}")
+    parser.add_argument("--epochs", type=_POSITIVE, help=f"training epochs {defaults}")
+    parser.add_argument("--batch-size", type=_POSITIVE, help=f"examples per batch {defaults}")
     parser.add_argument("--learning-rate", type=float, help=f"Adam learning rate {defaults}")
-    parser.add_argument("--units", type=int, help=f"decoder units {defaults}")
-    parser.add_argument("--embedding-dim", type=int, help=f"embedding size {defaults}")
-    parser.add_argument("--num-layers", type=int, help=f"stacked RNN layers {defaults}")
+    parser.add_argument("--units", type=_POSITIVE, help=f"decoder units {defaults}")
+    parser.add_argument("--embedding-dim", type=_POSITIVE, help=f"embedding size {defaults}")
+    parser.add_argument("--num-layers", type=_POSITIVE, help=f"stacked RNN layers {defaults}")
     parser.add_argument("--cell", choices=["lstm", "gru"], help=f"RNN cell {defaults}")
     parser.add_argument("--attention", help="bahdanau | luong | luong_general | luong_concat | none")
     parser.add_argument("--bidirectional", action=argparse.BooleanOptionalAction, default=None)
@@ -34,13 +51,13 @@ def _model_flags(parser):
     parser.add_argument("--reverse-source", action=argparse.BooleanOptionalAction, default=None)
     parser.add_argument("--dropout", type=float, help=f"dropout rate {defaults}")
     parser.add_argument("--lr-schedule", choices=["cosine", "constant"], help="learning-rate schedule")
-    parser.add_argument("--patience", type=int, help="early-stopping patience in epochs")
-    parser.add_argument("--seed", type=int, help="random seed (default: 0)")
-    parser.add_argument("--num-beams", type=int, help="beams for the final evaluation (1 = greedy)")
+    parser.add_argument("--patience", type=_int_at_least(0), help="early-stopping patience in epochs")
+    parser.add_argument("--seed", type=_int_at_least(0), help="random seed (default: 0)")
+    parser.add_argument("--num-beams", type=_POSITIVE, help="beams for the final evaluation (1 = greedy)")
     parser.add_argument("--source-tokenizer", choices=["char", "word", "subword"])
     parser.add_argument("--target-tokenizer", choices=["char", "word", "subword"])
-    parser.add_argument("--max-train-examples", type=int, help="use only the first N training examples")
-    parser.add_argument("--max-eval-examples", type=int, help="evaluate on the first N dev/test examples")
+    parser.add_argument("--max-train-examples", type=_POSITIVE, help="use only the first N training examples")
+    parser.add_argument("--max-eval-examples", type=_POSITIVE, help="evaluate on the first N dev/test examples")
 
 
 def build_parser():
@@ -54,17 +71,17 @@ def build_parser():
     evaluate = sub.add_parser("evaluate", help="score a run on its dev/test data")
     evaluate.add_argument("run_dir")
     evaluate.add_argument("--split", default="test", choices=["dev", "test"])
-    evaluate.add_argument("--num-beams", type=int, default=1)
+    evaluate.add_argument("--num-beams", type=_POSITIVE, default=1)
     predict = sub.add_parser("predict", help="convert texts with a trained run")
     predict.add_argument("run_dir")
     predict.add_argument("texts", nargs="+")
-    predict.add_argument("--num-beams", type=int, default=1)
+    predict.add_argument("--num-beams", type=_POSITIVE, default=1)
     export = sub.add_parser("export", help="export a run for TF Serving or TFLite")
     export.add_argument("run_dir", help="a run directory (with model.keras and tokenizers)")
     export.add_argument("--format", required=True, choices=["saved_model", "tflite"])
     export.add_argument("--out", required=True)
     export.add_argument("--strategy", default="greedy", choices=["greedy", "beam"])
-    export.add_argument("--num-beams", type=int, default=4)
+    export.add_argument("--num-beams", type=_POSITIVE, default=4)
     export.add_argument("--quantization", choices=["dynamic_range", "float16"])
     return parser
 
@@ -152,7 +169,7 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (ValueError, TypeError, FileNotFoundError) as error:
+    except (ValueError, TypeError, OSError) as error:  # bad files and arguments, named
         print(f"keras-s2s {args.command}: error: {error}", file=sys.stderr)
         return 2
 

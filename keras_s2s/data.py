@@ -7,6 +7,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_s2s import _checks
+from keras_s2s import limits
 
 TsvData = collections.namedtuple("TsvData", ["sources", "targets", "skipped"])
 
@@ -15,8 +16,10 @@ def read_tsv(path):
     """Reads "source<TAB>target" lines (Anki / Tatoeba / manythings exports).
 
     UTF-8; extra columns (e.g. attribution) are ignored; a line that is not
-    valid UTF-8, has fewer than two columns, or an empty source or target is
-    skipped and counted, never fatal. A UTF-8 byte-order mark and Windows
+    valid UTF-8, has fewer than two columns, an empty source or target, or
+    more than `keras_s2s.limits.MAX_TSV_LINE_CHARS` characters (one such
+    line would otherwise pad a whole batch to its length) is skipped and
+    counted, never fatal. A UTF-8 byte-order mark and Windows
     line ends are accepted.
 
     Args:
@@ -40,13 +43,17 @@ def read_tsv(path):
         line = line.rstrip(b"\r")
         if not line.strip():
             continue
+        if len(line) > 4 * limits.MAX_TSV_LINE_CHARS:  # more bytes than any such line has
+            skipped += 1
+            continue
         try:
             text = line.decode("utf-8")
         except UnicodeDecodeError:
             skipped += 1
             continue
         fields = text.split("\t")
-        if len(fields) < 2 or not fields[0].strip() or not fields[1].strip():
+        too_long = len(text) > limits.MAX_TSV_LINE_CHARS
+        if too_long or len(fields) < 2 or not fields[0].strip() or not fields[1].strip():
             skipped += 1
             continue
         sources.append(fields[0].strip())

@@ -11,6 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_s2s import _checks
+from keras_s2s import limits
 from keras_s2s.inference.generator import Seq2SeqGenerator
 
 QUANTIZATIONS = (None, "dynamic_range", "float16")
@@ -67,7 +68,7 @@ class _Endpoints:
         self.max_source_length = max_source_length
 
     def _search_best(self, source_ids):
-        result = self.generator.search(source_ids, **self.options)
+        result = self.generator.search(source_ids, return_attention=False, **self.options)
         return {
             "ids": result["ids"][:, 0],
             "scores": result["scores"][:, 0],
@@ -78,14 +79,11 @@ class _Endpoints:
         return self._search_best(_prepare_ids(source_ids, self.max_source_length))
 
     def translate(self, source_text):
-        ids = self.source_tokenizer.encode(source_text)
-        empty = tf.equal(tf.strings.length(source_text), 0)
+        # Cut on the ragged tokens, before padding: one huge string costs no
+        # more than a source of max_source_length tokens.
+        ids = self.source_tokenizer.encode(source_text, max_length=self.max_source_length)
         out = self._search_best(_prepare_ids(ids, self.max_source_length))
-        text = self.target_tokenizer.decode(out["ids"])
-        return {
-            "target_text": tf.where(empty, tf.constant(""), text),
-            "scores": tf.where(empty, tf.zeros_like(out["scores"]), out["scores"]),
-        }
+        return {"target_text": self.target_tokenizer.decode(out["ids"]), "scores": out["scores"]}
 
 
 def export_saved_model(
@@ -98,7 +96,7 @@ def export_saved_model(
     strategy="greedy",
     num_beams=4,
     length_penalty=0.6,
-    max_source_length=256,
+    max_source_length=limits.MAX_SOURCE_LENGTH,
     version=1,
 ):
     """Writes a SavedModel for TF Serving under `export_dir/<version>/`.
@@ -109,15 +107,17 @@ def export_saved_model(
       as TF Serving needs a default): `source_text` tf.string `[B]`
       -> `target_text` tf.string `[B]` and `scores` float32 `[B]`.
       Tokenization and detokenization run in graph; characters or words
-      outside the vocabulary map to UNK; an empty string gives an empty
-      output with score 0.
+      outside the vocabulary map to UNK; a string with no tokens (empty)
+      gives an empty output with score 0.
     - `generate_ids`: `source_ids` int32 `[B, S]` (0-padded) -> `ids` int32
       `[B, T]` (0 after EOS), `scores` float32 `[B]`, `lengths` int32 `[B]`:
-      the best hypothesis, exactly as `generator.generate` gives it.
+      the best hypothesis, exactly as `generator.generate` gives it. An id
+      outside `[0, source_vocab_size)` fails the request with
+      `InvalidArgumentError` naming it (negative ids never wrap around).
 
-    Sources longer than `max_source_length` tokens are truncated to it (the
-    README documents this). Greedy and beam search use core TensorFlow ops
-    only. With `CharTokenizer`/`WordTokenizer` the SavedModel loads in a
+    Sources longer than `max_source_length` tokens are truncated to it, on
+    the ragged tokens before any padding (the README documents this).
+    Greedy and beam search use core TensorFlow ops only. With `CharTokenizer`/`WordTokenizer` the SavedModel loads in a
     process that imports only `tensorflow`; with `SubwordTokenizer` the
     serving process needs TF Text's ops (`import tensorflow_text`, or a TF
     Serving build with TF Text).
@@ -125,14 +125,16 @@ def export_saved_model(
     Args:
         generator: from `keras_s2s.build_inference_model`.
         export_dir: str or path; the version folder is created inside.
-        max_length: positive int, the most target tokens generated.
+        max_length: int in [1, `keras_s2s.limits.MAX_GENERATION_LENGTH`],
+            the most target tokens generated.
         source_tokenizer, target_tokenizer: `keras_s2s.text.Tokenizer`s, or
             both `None` (then only `generate_ids`).
         strategy: `"greedy"` or `"beam"`. Defaults to `"greedy"`.
         num_beams: positive int, for beam. Defaults to 4.
         length_penalty: float >= 0, GNMT alpha for beam. Defaults to 0.6.
-        max_source_length: positive int, the longest source accepted (longer
-            ones are truncated). Defaults to 256.
+        max_source_length: positive int, the longest source read (longer
+            ones are truncated). Defaults to
+            `keras_s2s.limits.MAX_SOURCE_LENGTH` (256).
         version: positive int, the version folder's name. Defaults to 1.
 
     Returns:
@@ -140,7 +142,7 @@ def export_saved_model(
 
     Raises:
         TypeError: `generator` is not a `Seq2SeqGenerator`.
-        ValueError: unbuilt model, `max_length <= 0`, unknown strategy,
+        ValueError: unbuilt model, `max_length` outside its range, unknown strategy,
             bad `num_beams`, one tokenizer without the other, or tokenizer
             vocabularies that do not match the model.
     """
@@ -194,6 +196,7 @@ def export_tflite(
     quantization=None,
     source_tokenizer=None,
     target_tokenizer=None,
+    max_source_length=limits.MAX_SOURCE_LENGTH,
 ):
     """Writes a `.tflite` with greedy decoding inside, TFLite builtin ops only.
 
@@ -201,7 +204,12 @@ def export_tflite(
     `[1, S]` (any S >= 1) and returns `output_0`: ids int32 `[1, T]` (0
     after EOS), `output_1`: lengths int32 `[1]` and `output_2`: scores
     float32 `[1]` (`TFLITE_OUTPUTS` names them): the same tokens as
-    `generator.generate(..., strategy="greedy")`. The concrete function is
+    `generator.generate(..., strategy="greedy")` and the SavedModel's
+    `generate_ids`. Sources are truncated in graph to `max_source_length`
+    tokens, as in the SavedModel. TFLite has no assertions, so a source
+    holding an id outside `[0, source_vocab_size)` (negative ones too) gives
+    the empty result (ids all 0, length 0, score 0), never a decoding of
+    wrapped-around ids. The concrete function is
     frozen (variables become constants) before conversion, so the `WHILE`
     body reads no resource variables, and the converter is restricted to
     `TFLITE_BUILTINS` (no Flex/Select TF ops): it runs in the LiteRT
@@ -213,32 +221,43 @@ def export_tflite(
     Args:
         generator: from `keras_s2s.build_inference_model`.
         path: str or path of the `.tflite` file to write.
-        max_length: positive int T, the most tokens generated.
+        max_length: int T in [1, `keras_s2s.limits.MAX_GENERATION_LENGTH`],
+            the most tokens generated.
         quantization: `None` (float32), `"dynamic_range"` (int8 weights) or
             `"float16"` (float16 weights). Defaults to `None`.
         source_tokenizer, target_tokenizer: optional, for the vocabulary
             files.
+        max_source_length: positive int, source tokens read. Defaults to
+            `keras_s2s.limits.MAX_SOURCE_LENGTH` (256).
 
     Returns:
         The path written (str).
 
     Raises:
         TypeError: `generator` is not a `Seq2SeqGenerator`.
-        ValueError: unbuilt model, `max_length <= 0`, unknown
-            `quantization`, or mismatched tokenizers.
+        ValueError: unbuilt model, `max_length` outside its range, a bad
+            `max_source_length`, unknown `quantization`, or mismatched
+            tokenizers.
     """
     from tensorflow.python.framework.convert_to_constants import (
         convert_variables_to_constants_v2,
     )
 
     _check_generator(generator)
-    max_length = _checks.positive_int("max_length", max_length)
+    max_length = _checks.positive_int("max_length", max_length, limits.MAX_GENERATION_LENGTH)
+    max_source_length = _checks.positive_int("max_source_length", max_source_length)
     _checks.one_of("quantization", quantization, QUANTIZATIONS)
     _check_tokenizers(generator, source_tokenizer, target_tokenizer)
+    vocab_size = generator.source_vocab_size
 
     @tf.function(input_signature=[tf.TensorSpec([1, None], tf.int32, name="source_ids")])
     def decode(source_ids):
-        result = generator.search(source_ids, max_length=max_length, strategy="greedy")
+        source_ids = source_ids[:, :max_source_length]
+        # Out-of-range ids empty their row (TFLite drops the encoder's assertion).
+        valid = _checks.valid_rows(source_ids, vocab_size)
+        source_ids = tf.where(valid[:, None], source_ids, tf.zeros_like(source_ids))
+        result = generator.search(source_ids, max_length=max_length, strategy="greedy",
+                                  return_attention=False)
         return tuple(result[name][:, 0] for name in TFLITE_OUTPUTS)
 
     frozen = convert_variables_to_constants_v2(decode.get_concrete_function())

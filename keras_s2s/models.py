@@ -214,12 +214,26 @@ def load_model(path):
     """
     import os
     import pathlib
+    import zipfile
 
     path = pathlib.Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"No model file at {str(path)!r}.")
     if path.suffix != ".keras":
         raise ValueError(f"Expected a `.keras` file. Received: {str(path)!r}.")
+    try:  # a .keras file is a zip archive: check it whole before Keras reads it
+        with zipfile.ZipFile(path) as archive:
+            damaged = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        raise ValueError(
+            f"{str(path)!r} could not be loaded as a Keras model: it is truncated or damaged, "
+            f"not a valid `.keras` zip archive ({type(error).__name__}: {error})."
+        ) from None
+    if damaged is not None:
+        raise ValueError(
+            f"{str(path)!r} could not be loaded as a Keras model: it is damaged, the "
+            f"archive member {damaged!r} fails its CRC check."
+        )
     try:
         model = keras.models.load_model(os.fspath(path), safe_mode=True)
     except Exception as error:  # zipfile, JSON, h5 and Keras errors alike

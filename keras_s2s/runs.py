@@ -26,6 +26,7 @@ import numpy as np
 from keras_s2s import _checks
 from keras_s2s import datasets as datasets_lib
 from keras_s2s import evaluation
+from keras_s2s import limits
 from keras_s2s.data import make_dataset, read_tsv
 from keras_s2s.inference import build_inference_model
 from keras_s2s.losses import MaskedSparseCategoricalCrossentropy
@@ -100,7 +101,71 @@ def task_config(task, tsv=None, **overrides):
         raise ValueError("task 'tsv' needs a file: pass tsv=PATH (--tsv PATH).")
     config = {**TASK_DEFAULTS[task], **{k: v for k, v in overrides.items() if v is not None}}
     config = TrainConfig(task=task, tsv=None if tsv is None else str(tsv), **config)
+    return config_from_dict(dataclasses.asdict(config), "training settings")
+
+
+def read_json(path):
+    """Reads a JSON file; any damage is a ValueError naming the file.
+
+    Raises:
+        FileNotFoundError: no file. ValueError: not UTF-8, not JSON, or
+            nested too deeply to parse.
+    """
+    path = pathlib.Path(path)
+    try:
+        return json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise
+    except (ValueError, RecursionError, OSError) as error:  # JSON and UTF-8 errors are ValueErrors
+        raise ValueError(
+            f"{str(path)!r} is not a readable JSON file: {type(error).__name__}: "
+            f"{str(error)[:200] or 'empty file'}."
+        ) from None
+
+
+def _expected_type(field):
+    """The type a `TrainConfig` field holds, from its annotation."""
+    return {"str": str, "int": int, "bool": bool, "float": float}[
+        field.type if isinstance(field.type, str) else field.type.__name__
+    ]
+
+
+def config_from_dict(values, source="config"):
+    """A `TrainConfig` from a dict (a run's config.json "train" section).
+
+    Unknown keys and values of the wrong type are errors; keys it lacks take
+    `TrainConfig`'s defaults (settings added after the run was written).
+
+    Raises:
+        ValueError: not a dict, unknown keys, or a value of the wrong type
+            (the message names `source`, the key and the value).
+    """
+    if not isinstance(values, dict):
+        raise ValueError(f"{source}: the training settings must be a JSON object. "
+                         f"Received: {type(values).__name__}.")
+    fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        raise ValueError(f"{source}: unknown training settings {unknown}. "
+                         f"Expected some of {sorted(fields)}.")
+    for key, value in values.items():
+        expected = _expected_type(fields[key])
+        if value is None and (fields[key].default is None or key == "attention"):
+            continue
+        ok = isinstance(value, expected) and (expected is bool or not isinstance(value, bool))
+        if expected is float:
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
+        if not ok:
+            raise ValueError(f"{source}: setting {key!r} must be a {expected.__name__}. "
+                             f"Received: {key}={value!r}.")
+    config = TrainConfig(**values)
+    _checks.one_of("task", config.task, tuple(TASK_DEFAULTS))
+    _checks.one_of("source_tokenizer", config.source_tokenizer, tuple(TOKENIZERS))
+    _checks.one_of("target_tokenizer", config.target_tokenizer, tuple(TOKENIZERS))
     _checks.one_of("lr_schedule", config.lr_schedule, ("cosine", "constant"))
+    _checks.positive_int("num_beams", config.num_beams, limits.MAX_NUM_SEQUENCES)
+    for name in ("learning_rate", "clipnorm"):
+        _checks.real(name, getattr(config, name), 0.0, float("inf"), low_inclusive=False)
     return config
 
 
@@ -114,6 +179,11 @@ def load_splits(config):
                 f"({table.skipped} malformed lines skipped)."
             )
         rng = np.random.default_rng(config.seed)
+        if len(table.sources) < 3:
+            raise ValueError(
+                f"{config.tsv!r} has {len(table.sources)} usable 'source<TAB>target' line(s); "
+                "training needs at least 3 (train, dev and test each get one or more)."
+            )
         order = rng.permutation(len(table.sources))
         n_held = max(1, int(len(order) * config.dev_fraction))
         pick = lambda idx: datasets_lib.Split(  # noqa: E731
@@ -121,8 +191,6 @@ def load_splits(config):
             [[table.targets[i]] for i in idx])
         splits = {"train": pick(order[2 * n_held:]), "dev": pick(order[:n_held]),
                   "test": pick(order[n_held:2 * n_held])}
-        if not splits["train"].sources:
-            splits["train"] = pick(order)
     else:
         splits = datasets_lib.load(config.task)
         if "dev" not in splits:
@@ -145,19 +213,36 @@ class Run:
     """A model with its tokenizers and config, loaded from or saved to a run directory."""
 
     def __init__(self, model, source_tokenizer, target_tokenizer, config, max_length):
+        self.max_length = _checks.positive_int("max_length", max_length,
+                                               limits.MAX_GENERATION_LENGTH)
         self.model = model
         self.source_tokenizer = source_tokenizer
         self.target_tokenizer = target_tokenizer
         self.config = config
-        self.max_length = max_length
         self.generator = build_inference_model(model)
+        for side, tokenizer, size in (
+            ("source", source_tokenizer, self.generator.source_vocab_size),
+            ("target", target_tokenizer, self.generator.target_vocab_size),
+        ):
+            if tokenizer.vocabulary_size != size:
+                raise ValueError(
+                    f"The {side} tokenizer has {tokenizer.vocabulary_size} tokens but the "
+                    f"model's {side} vocabulary has {size}: the run directory mixes files of "
+                    "different runs."
+                )
 
     @classmethod
     def load(cls, run_dir):
         """Loads a run directory written by `train`.
 
+        Every file is checked before it is used: config.json's keys and
+        types, `max_length` within `keras_s2s.limits.MAX_GENERATION_LENGTH`,
+        the model file (safe mode), and tokenizer sizes equal to the model's
+        vocabularies.
+
         Raises:
             FileNotFoundError: the directory or one of its files is missing.
+            ValueError: a damaged or inconsistent file, named in the message.
         """
         run_dir = pathlib.Path(run_dir)
         for name in ("config.json", "model.keras", "source_tokenizer.json", "target_tokenizer.json"):
@@ -166,24 +251,58 @@ class Run:
                     f"{str(run_dir)!r} is not a complete run directory: {name} is missing "
                     "(train one with `keras-s2s train`)."
                 )
-        stored = json.loads((run_dir / "config.json").read_text())
-        config = TrainConfig(**stored["train"])
+        config_path = run_dir / "config.json"
+        stored = read_json(config_path)
+        missing = [k for k in ("train", "max_length") if not isinstance(stored, dict) or k not in stored]
+        if missing:
+            raise ValueError(f"{str(config_path)!r} lacks {missing}: it was not written by "
+                             "`keras-s2s train`, or was edited.")
+        config = config_from_dict(stored["train"], repr(str(config_path)))
+        source_tokenizer = load_tokenizer(run_dir / "source_tokenizer.json")
+        target_tokenizer = load_tokenizer(run_dir / "target_tokenizer.json")
         model = load_model(run_dir / "model.keras")
-        return cls(model, load_tokenizer(run_dir / "source_tokenizer.json"),
-                   load_tokenizer(run_dir / "target_tokenizer.json"), config, stored["max_length"])
+        try:
+            return cls(model, source_tokenizer, target_tokenizer, config, stored["max_length"])
+        except (ValueError, TypeError) as error:
+            raise type(error)(f"{str(run_dir)!r}: {error}") from None
 
-    def translate(self, texts, *, batch_size=512, num_beams=1, return_attention=False):
+    def translate(self, texts, *, batch_size=512, num_beams=1, return_attention=False,
+                  max_source_length=limits.MAX_SOURCE_LENGTH):
         """Generates target strings for source strings (greedy or beam).
 
+        Sources are cut to `max_source_length` tokens (on the ragged tokens,
+        before padding), as the exported models do. A text with no tokens
+        (e.g. `""`) gives `""`.
+
+        Args:
+            texts: a str, or a list of str.
+            batch_size: positive int. Defaults to 512.
+            num_beams: int in [1, `limits.MAX_NUM_SEQUENCES`]; 1 is greedy.
+                Defaults to 1.
+            return_attention: bool. Defaults to `False`.
+            max_source_length: positive int. Defaults to
+                `keras_s2s.limits.MAX_SOURCE_LENGTH`.
+
         Returns:
-            A list of str, or `(list of str, list of attention arrays [T, S])`
-            with `return_attention`.
+            A list of str (a str for a str), or `(outputs, list of attention
+            arrays [T, S])` with `return_attention`.
+
+        Raises:
+            TypeError, ValueError: bad `num_beams`, `batch_size` or texts.
         """
+        if isinstance(texts, str):
+            result = self.translate([texts], batch_size=batch_size, num_beams=num_beams,
+                                    return_attention=return_attention,
+                                    max_source_length=max_source_length)
+            return (result[0][0], result[1]) if return_attention else result[0]
+        batch_size = _checks.positive_int("batch_size", batch_size)
+        num_beams = _checks.positive_int("num_beams", num_beams, limits.MAX_NUM_SEQUENCES)
+        max_source_length = _checks.positive_int("max_source_length", max_source_length)
         outputs, attentions = [], []
         strategy = "beam" if num_beams > 1 else "greedy"
         for start in range(0, len(texts), batch_size):
             chunk = list(texts[start : start + batch_size])
-            ids = self.source_tokenizer.encode(chunk).numpy()
+            ids = self.source_tokenizer.encode(chunk, max_length=max_source_length).numpy()
             result = self.generator.generate(ids, max_length=self.max_length, strategy=strategy,
                                              num_beams=num_beams)
             best = result["ids"][:, 0]

@@ -181,6 +181,7 @@ class Seq2SeqGenerator:
         length_penalty=0.6,
         num_return_sequences=1,
         seed=None,
+        return_attention=True,
     ):
         """The traceable core of `generate`: tensors in, tensors out.
 
@@ -188,11 +189,12 @@ class Seq2SeqGenerator:
         or export. Arguments are those of `generate` (checked there, not
         here, except the ids' range, which the encoder asserts in graph);
         `source_ids` must be an int32 tensor `[B, S]`. A source of only
-        padding gives an empty output.
+        padding gives an empty output. With `return_attention=False` no
+        attention buffer is kept (exports that return ids only).
         """
         source_ids = tf.convert_to_tensor(source_ids, tf.int32)
         encoded = self._encode(source_ids)
-        aux_shape = (tf.shape(source_ids)[1],) if self.has_attention else None
+        aux_shape = (tf.shape(source_ids)[1],) if self.has_attention and return_attention else None
         common = dict(
             max_length=max_length, bos_id=BOS_ID, eos_id=EOS_ID, pad_id=PAD_ID,
             aux_shape=aux_shape,

@@ -23,6 +23,7 @@ import keras
 import tensorflow as tf
 
 from keras_s2s import _checks
+from keras_s2s import limits
 from keras_s2s.special_tokens import BOS_ID, EOS_ID, PAD_ID, SPECIAL_TOKENS, UNK, UNK_ID
 
 _NUM_SPECIAL = len(SPECIAL_TOKENS)
@@ -43,7 +44,16 @@ def _check_texts(texts):
 
 def _with_specials(vocabulary):
     """Puts the special tokens first and removes duplicates, keeping order."""
+    if isinstance(vocabulary, (str, bytes)) or not hasattr(vocabulary, "__iter__"):
+        raise TypeError(
+            f"`vocabulary` must be a list of str. Received: {type(vocabulary).__name__}."
+        )
     tokens = [str(t) for t in vocabulary]
+    if len(tokens) > limits.MAX_VOCAB_SIZE:
+        raise ValueError(
+            f"`vocabulary` must have at most {limits.MAX_VOCAB_SIZE} tokens "
+            f"(keras_s2s.limits.MAX_VOCAB_SIZE). Received: {len(tokens)} tokens."
+        )
     if not all(tokens):
         raise ValueError("`vocabulary` must not contain empty tokens.")
     rest = [t for t in dict.fromkeys(tokens) if t not in SPECIAL_TOKENS]
@@ -62,7 +72,25 @@ class Tokenizer(tf.Module):
     """Base class: a vocabulary, in-graph `encode` and `decode`, a config.
 
     Subclasses implement `tokenize(texts) -> tf.RaggedTensor` of int32 ids
-    and `detokenize(ids: tf.RaggedTensor) -> tf.string [B]`.
+    and `detokenize(ids: tf.RaggedTensor) -> tf.string [B]`. To normalize
+    text before tokenizing (lowercasing, splitting off punctuation, Unicode
+    normalization), subclass one of the tokenizers and override `tokenize`
+    with in-graph ops (`tf.strings.regex_replace`,
+    `tensorflow_text.normalize_utf8`), so a served model normalizes as
+    training did; register the subclass with
+    `@keras.saving.register_keras_serializable()` so `load_tokenizer` can
+    rebuild it from its file (only registered `Tokenizer` subclasses are
+    ever constructed from a file).
+
+    Example:
+
+    ```python
+    @keras.saving.register_keras_serializable(package="my_app")
+    class NormalizingWordTokenizer(keras_s2s.text.WordTokenizer):
+        def tokenize(self, texts):
+            texts = tf.strings.regex_replace(tf.strings.lower(texts), r"([?.!,])", r" \1 ")
+            return super().tokenize(texts)
+    ```
 
     Attributes:
         vocabulary: list of str, id i is `vocabulary[i]`; specials first.
@@ -152,8 +180,20 @@ class Tokenizer(tf.Module):
         return cls(**config)
 
     def save(self, path):
-        """Writes the tokenizer as JSON (`keras_s2s.text.load_tokenizer` reads it)."""
-        payload = {"class_name": type(self).__name__, "config": self.get_config()}
+        """Writes the tokenizer as JSON (`keras_s2s.text.load_tokenizer` reads it).
+
+        Raises:
+            ValueError: the tokenizer's class is not registered with
+                `keras.saving.register_keras_serializable`, so its file could
+                not be loaded back.
+        """
+        name = keras.saving.get_registered_name(type(self))
+        if keras.saving.get_registered_object(name) is not type(self):
+            raise ValueError(
+                f"{type(self).__name__} is not registered, so load_tokenizer could not rebuild "
+                "it: decorate the class with @keras.saving.register_keras_serializable()."
+            )
+        payload = {"class_name": name, "config": self.get_config()}
         pathlib.Path(path).write_text(json.dumps(payload, ensure_ascii=False, indent=1), "utf-8")
 
     def save_vocabulary(self, path):
@@ -350,24 +390,45 @@ class SubwordTokenizer(Tokenizer):
         return {**super().get_config(), "lowercase": self.lowercase}
 
 
+# Files written before registered names were saved use the bare class name.
 _CLASSES = {c.__name__: c for c in (CharTokenizer, WordTokenizer, SubwordTokenizer)}
 
 
 def load_tokenizer(path):
     """Reads a tokenizer written by `Tokenizer.save`.
 
+    The file's `class_name` is a registered Keras name (`"keras_s2s>CharTokenizer"`,
+    or a user subclass registered with
+    `keras.saving.register_keras_serializable`); only `Tokenizer`
+    subclasses are constructed.
+
     Raises:
-        FileNotFoundError: no such file. ValueError: not a tokenizer file.
+        FileNotFoundError: no such file. ValueError: not a tokenizer file
+            (damaged JSON, invalid UTF-8, an unregistered class, a bad
+            config), named in the message.
     """
     path = pathlib.Path(path)
     if not path.exists():
         raise FileNotFoundError(f"No tokenizer file at {str(path)!r}.")
+    expected = (
+        f"expected JSON with 'class_name' (one of {sorted(_CLASSES)} or a registered "
+        "Tokenizer subclass) and 'config'"
+    )
     try:
         payload = json.loads(path.read_text("utf-8"))
-        cls = _CLASSES[payload["class_name"]]
-        return cls.from_config(payload["config"])
-    except (json.JSONDecodeError, KeyError, TypeError) as error:
+        name = payload["class_name"]
+        cls = _CLASSES.get(name) or keras.saving.get_registered_object(name)
+        if not (isinstance(cls, type) and issubclass(cls, Tokenizer)):
+            raise ValueError(
+                f"class {name!r} is not a registered keras_s2s Tokenizer (register a subclass "
+                "with @keras.saving.register_keras_serializable() before loading)"
+            )
+        config = payload["config"]
+        if not isinstance(config, dict):
+            raise TypeError(f"'config' must be an object, not {type(config).__name__}")
+        return cls.from_config(config)
+    except (ValueError, KeyError, TypeError, RecursionError) as error:
         raise ValueError(
-            f"{str(path)!r} is not a keras_s2s tokenizer file (expected JSON with "
-            f"'class_name' one of {sorted(_CLASSES)} and 'config'): {error!r}."
+            f"{str(path)!r} is not a keras_s2s tokenizer file ({expected}): "
+            f"{type(error).__name__}: {str(error)[:300]}."
         ) from None
