@@ -128,12 +128,18 @@ def ids_in_range(name, ids, vocab_size):
     """
     import tensorflow as tf
 
+    message = f"`{name}` must hold ids in [0, {vocab_size}). Received the id"
+    if tf.executing_eagerly():  # a plain message, not an Assert's summary
+        first = first_out_of_range(np.asarray(ids), vocab_size)
+        if first is not None:
+            raise tf.errors.InvalidArgumentError(None, None, f"{message} {first}.")
+        return ids
     flat = tf.reshape(ids, [-1])
     bad = tf.logical_or(flat < 0, flat >= vocab_size)
     first = tf.gather(flat, tf.argmax(tf.cast(bad, tf.int32), output_type=tf.int32))
     check = tf.debugging.Assert(
         tf.logical_not(tf.reduce_any(bad)),
-        [f"`{name}` must hold ids in [0, {vocab_size}). Received the id", first],
+        [message, first],
     )
     with tf.control_dependencies([check]):
         return tf.identity(ids)
