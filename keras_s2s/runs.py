@@ -163,7 +163,10 @@ def config_from_dict(values, source="config"):
     _checks.one_of("source_tokenizer", config.source_tokenizer, tuple(TOKENIZERS))
     _checks.one_of("target_tokenizer", config.target_tokenizer, tuple(TOKENIZERS))
     _checks.one_of("lr_schedule", config.lr_schedule, ("cosine", "constant"))
-    _checks.positive_int("num_beams", config.num_beams, limits.MAX_NUM_SEQUENCES)
+    for name, cap in (("num_beams", limits.MAX_NUM_SEQUENCES), ("units", limits.MAX_UNITS),
+                      ("embedding_dim", limits.MAX_UNITS), ("num_layers", limits.MAX_LAYERS),
+                      ("epochs", None), ("batch_size", None)):
+        _checks.positive_int(name, getattr(config, name), cap)
     for name in ("learning_rate", "clipnorm"):
         _checks.real(name, getattr(config, name), 0.0, float("inf"), low_inclusive=False)
     return config
