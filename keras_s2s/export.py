@@ -25,7 +25,7 @@ def _check_generator(generator):
             "Export takes the generator from keras_s2s.build_inference_model(model). "
             f"Received: {type(generator).__name__}."
         )
-    if not generator.model.built:
+    if not generator.built:
         raise ValueError("The model is not built: call or fit it once before export.")
 
 
@@ -36,17 +36,8 @@ def _check_tokenizers(generator, source_tokenizer, target_tokenizer):
             f"source_tokenizer={type(source_tokenizer).__name__}, "
             f"target_tokenizer={type(target_tokenizer).__name__}."
         )
-    if source_tokenizer is None:
-        return
-    for side, tokenizer, size in (
-        ("source", source_tokenizer, generator.source_vocab_size),
-        ("target", target_tokenizer, generator.target_vocab_size),
-    ):
-        if tokenizer.vocabulary_size != size:
-            raise ValueError(
-                f"The {side} tokenizer has {tokenizer.vocabulary_size} tokens but the model's "
-                f"{side} vocabulary has {size}. Use the tokenizers the model was trained with."
-            )
+    if source_tokenizer is not None:
+        generator.check_tokenizers(source_tokenizer, target_tokenizer)
 
 
 def _prepare_ids(source_ids, max_source_length):
@@ -160,7 +151,8 @@ def export_saved_model(
 
     endpoints = _Endpoints(generator, source_tokenizer, target_tokenizer, options, max_source_length)
     archive = keras.export.ExportArchive()
-    archive.track(generator.model)
+    for part in (generator.encoder_layer, generator.decoder_layer):
+        archive.track(part)
     if source_tokenizer is not None:
         for tokenizer in (source_tokenizer, target_tokenizer):
             for resource in tokenizer.trackable_resources():

@@ -223,16 +223,7 @@ class Run:
         self.target_tokenizer = target_tokenizer
         self.config = config
         self.generator = build_inference_model(model)
-        for side, tokenizer, size in (
-            ("source", source_tokenizer, self.generator.source_vocab_size),
-            ("target", target_tokenizer, self.generator.target_vocab_size),
-        ):
-            if tokenizer.vocabulary_size != size:
-                raise ValueError(
-                    f"The {side} tokenizer has {tokenizer.vocabulary_size} tokens but the "
-                    f"model's {side} vocabulary has {size}: the run directory mixes files of "
-                    "different runs."
-                )
+        self.generator.check_tokenizers(source_tokenizer, target_tokenizer)
 
     @classmethod
     def load(cls, run_dir):

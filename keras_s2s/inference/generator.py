@@ -1,4 +1,23 @@
-"""The inference side of a trained `build_seq2seq` model."""
+"""The inference side of a trained encoder-decoder model.
+
+Generation and export accept any pair of layers that honour two protocols
+(no type checks; a missing method is a `TypeError` naming it):
+
+- **Encoder**: a Keras layer called on source ids int32 `[B, S]` that returns
+  `(outputs, states, mask)`: `outputs` float `[B, S, He]`, `states` a list
+  of float `[B, Hs]` (its final state), `mask` bool `[B, S]`, `True` at real
+  source tokens. An optional `vocab_size` attribute turns on the id-range
+  checks; an optional `reverse_source` attribute (bool) says the outputs are
+  in reversed source order (attention is mapped back).
+- **Decoder**: a Keras layer with
+  `prepare_memory(outputs, states, mask) -> dict` (batch-first tensors,
+  always holding `mask`), `get_initial_state(states) -> list`, and
+  `step(token_ids [B], state, memory) -> (logits [B, V], state, weights)`
+  (`weights` float `[B, S]` or `None`), and a `vocab_size` attribute V. An
+  `attention` attribute that is not `None` means `step` returns weights.
+
+`keras_s2s.Encoder` and the package's decoders honour both.
+"""
 
 import numbers
 
@@ -9,12 +28,11 @@ import tensorflow as tf
 from keras_s2s import _checks
 from keras_s2s import limits
 from keras_s2s.inference import search as search_lib
-from keras_s2s.layers.decoders import _RNNDecoder
-from keras_s2s.layers.encoder import Encoder
 from keras_s2s.models import DECODER_NAME, ENCODER_NAME
 from keras_s2s.special_tokens import BOS_ID, EOS_ID, PAD_ID
 
 STRATEGIES = ("greedy", "sample", "beam")
+DECODER_METHODS = ("prepare_memory", "get_initial_state", "step")
 # The smallest normal float32 (`_checks.float32_normal`): a smaller
 # temperature or top_p would round to 0 (or a denormal) in the float32 search
 # and sample from the wrong set.
@@ -46,12 +64,15 @@ def _unreverse(weights, mask):
 class _EncodeLayer(keras.layers.Layer):
     """source_ids -> {"state": [...], "memory": {...}} (not serialized)."""
 
-    def __init__(self, encoder, decoder, **kwargs):
+    def __init__(self, encoder, decoder, source_vocab_size, **kwargs):
         super().__init__(**kwargs)
         self.encoder = encoder
         self.decoder = decoder
+        self.source_vocab_size = source_vocab_size
 
     def call(self, source_ids):
+        if self.source_vocab_size is not None:  # whatever the encoder checks itself
+            source_ids = _checks.ids_in_range("source_ids", source_ids, self.source_vocab_size)
         outputs, states, mask = self.encoder(source_ids)
         return {
             "state": self.decoder.get_initial_state(states),
@@ -78,11 +99,12 @@ class _StepLayer(keras.layers.Layer):
 
 
 class Seq2SeqGenerator:
-    """Step-wise generation from a `build_seq2seq` model, on its weights.
+    """Step-wise generation from an encoder-decoder model, on its weights.
 
-    Made by `keras_s2s.build_inference_model(model)`. Nothing is copied: the
-    generator calls the training model's own encoder and decoder layers, so
-    further training updates it.
+    Made by `keras_s2s.build_inference_model(model)` (or `(encoder=...,
+    decoder=...)`): any pair honouring the protocols of this module.
+    Nothing is copied: the generator calls the model's own encoder and
+    decoder layers, so further training updates it.
 
     Attributes:
         encoder: `keras.Model` from `source_ids` int32 `[B, S]` to a dict
@@ -116,31 +138,56 @@ class Seq2SeqGenerator:
     ```
     """
 
-    def __init__(self, model):
-        if not isinstance(model, keras.Model):
+    def __init__(self, model=None, *, encoder=None, decoder=None):
+        if model is not None and not isinstance(model, keras.layers.Layer):
             raise TypeError(
-                "build_inference_model expects the keras.Model returned by "
-                f"keras_s2s.build_seq2seq. Received: {type(model).__name__}."
+                "build_inference_model expects a keras.Model holding an encoder and a decoder. "
+                f"Received: {type(model).__name__}."
             )
-        layers = {layer.name: layer for layer in model.layers}
-        encoder, decoder = layers.get(ENCODER_NAME), layers.get(DECODER_NAME)
-        if not isinstance(encoder, Encoder) or not isinstance(decoder, _RNNDecoder):
+        encoder = encoder if encoder is not None else _find_part(model, ENCODER_NAME)
+        decoder = decoder if decoder is not None else _find_part(model, DECODER_NAME)
+        if encoder is None or decoder is None:
+            found = sorted(layer.name for layer in getattr(model, "layers", []))
             raise ValueError(
-                "build_inference_model expects a model built by "
-                "keras_s2s.build_seq2seq (with layers 'encoder': Encoder and "
-                f"'decoder': a keras_s2s decoder). Received: model {model.name!r} "
-                f"with layers {sorted(layers)}."
+                "build_inference_model needs the model's encoder and decoder: layers (or "
+                "attributes) named 'encoder' and 'decoder', as in models built by "
+                "keras_s2s.build_seq2seq, or pass them: build_inference_model(encoder=..., "
+                "decoder=...). Received: model "
+                f"{getattr(model, 'name', None)!r} with layers {found}."
             )
+        _check_protocols(encoder, decoder)
         self.model = model
         self.encoder_layer = encoder
         self.decoder_layer = decoder
-        self.has_attention = decoder.attention is not None
-        self.source_vocab_size = encoder.vocab_size
+        self.has_attention = getattr(decoder, "attention", None) is not None
+        self.source_vocab_size = getattr(encoder, "vocab_size", None)
         self.target_vocab_size = decoder.vocab_size
-        self._encode = _EncodeLayer(encoder, decoder, name="encode")
-        self._step = _StepLayer(decoder, encoder.reverse_source, name="step")
+        self._encode = _EncodeLayer(encoder, decoder, self.source_vocab_size, name="encode")
+        self._step = _StepLayer(decoder, bool(getattr(encoder, "reverse_source", False)), name="step")
         self._functions = {}
         self.encoder, self.decoder_step = self._make_models()
+
+    def check_tokenizers(self, source_tokenizer, target_tokenizer):
+        """Raises ValueError when a tokenizer's vocabulary size differs from
+        the model's (a source tokenizer is not checked when the encoder
+        declares no `vocab_size`)."""
+        for side, tokenizer, size in (
+            ("source", source_tokenizer, self.source_vocab_size),
+            ("target", target_tokenizer, self.target_vocab_size),
+        ):
+            if size is not None and tokenizer.vocabulary_size != size:
+                raise ValueError(
+                    f"The {side} tokenizer has {tokenizer.vocabulary_size} tokens but the model's "
+                    f"{side} vocabulary has {size}. Use the tokenizers the model was trained with."
+                )
+
+    @property
+    def built(self):
+        """Whether the model (or the encoder and decoder) has weights (called or fitted once)."""
+        parts = [self.encoder_layer, self.decoder_layer]
+        if self.model is not None:
+            parts.append(self.model)
+        return all(part.built for part in parts)
 
     def _make_models(self):
         source_ids = keras.Input((None,), dtype="int32", name="source_ids")
@@ -312,7 +359,9 @@ class Seq2SeqGenerator:
             source_ids = np.asarray(source_ids)
         _checks.check_ids("source_ids", source_ids)
         ids = np.asarray(source_ids)
-        bad = _checks.first_out_of_range(ids, self.source_vocab_size)
+        bad = None
+        if self.source_vocab_size is not None:
+            bad = _checks.first_out_of_range(ids, self.source_vocab_size)
         if bad is not None:
             raise ValueError(
                 f"`source_ids` must be in [0, {self.source_vocab_size}) (the model's "
@@ -362,19 +411,62 @@ class Seq2SeqGenerator:
         return options
 
 
-def build_inference_model(model):
-    """Builds the inference side of a `build_seq2seq` model, sharing its weights.
+def _find_part(model, name):
+    """The layer `name` of a functional model, or the attribute of a subclassed one."""
+    if model is None:
+        return None
+    part = getattr(model, name, None)
+    if isinstance(part, keras.layers.Layer):
+        return part
+    return {layer.name: layer for layer in getattr(model, "layers", [])}.get(name)
+
+
+def _check_protocols(encoder, decoder):
+    """TypeError naming what an encoder or decoder lacks (no type checks)."""
+    if not callable(encoder):
+        raise TypeError(
+            "The encoder must be a callable Keras layer returning (outputs, states, mask). "
+            f"Received: {type(encoder).__name__}."
+        )
+    missing = [m for m in DECODER_METHODS if not callable(getattr(decoder, m, None))]
+    if not hasattr(decoder, "vocab_size"):
+        missing.append("vocab_size (attribute)")
+    if missing:
+        raise TypeError(
+            f"The decoder {type(decoder).__name__} does not honour the decoder protocol: it lacks "
+            f"{', '.join(missing)}. A decoder needs prepare_memory(outputs, states, mask), "
+            "get_initial_state(states), step(token_ids, state, memory) and vocab_size "
+            "(see keras_s2s.inference.generator)."
+        )
+
+
+def build_inference_model(model=None, *, encoder=None, decoder=None):
+    """Builds the inference side of an encoder-decoder model, sharing its weights.
 
     Args:
-        model: a `keras.Model` returned by `keras_s2s.build_seq2seq` (or
-            reloaded from its `.keras` file).
+        model: a `keras.Model` whose encoder and decoder are layers named
+            `"encoder"` and `"decoder"` (as `keras_s2s.build_seq2seq` makes,
+            also reloaded from its `.keras` file) or attributes of those
+            names (a subclassed model). Optional when both parts are given.
+        encoder: optional layer honouring the encoder protocol (module
+            docstring); overrides the model's.
+        decoder: optional layer honouring the decoder protocol; overrides
+            the model's.
 
     Returns:
         A `Seq2SeqGenerator` with `encoder` and `decoder_step` Keras models
         and `generate(source_ids, max_length=..., strategy=...)`.
 
     Raises:
-        TypeError: `model` is not a `keras.Model`.
-        ValueError: `model` was not built by `build_seq2seq`.
+        TypeError: `model` is not a Keras model or layer, or the encoder or
+            decoder lacks a method of its protocol (named).
+        ValueError: no encoder or decoder could be found.
+
+    Example, a hand-made model:
+
+    ```python
+    generator = keras_s2s.build_inference_model(encoder=my_encoder, decoder=my_decoder)
+    generator.generate(source_ids, max_length=20, strategy="beam", num_beams=4)
+    ```
     """
-    return Seq2SeqGenerator(model)
+    return Seq2SeqGenerator(model, encoder=encoder, decoder=decoder)
