@@ -108,7 +108,8 @@ def export_saved_model(
 
     Sources longer than `max_source_length` tokens are truncated to it, on
     the ragged tokens before any padding (the README documents this).
-    Greedy and beam search use core TensorFlow ops only. With `CharTokenizer`/`WordTokenizer` the SavedModel loads in a
+    Greedy and beam search use core TensorFlow ops only. With
+    `CharTokenizer`/`WordTokenizer` the SavedModel loads in a
     process that imports only `tensorflow`; with `SubwordTokenizer` the
     serving process needs TF Text's ops (`import tensorflow_text`, or a TF
     Serving build with TF Text).
@@ -244,10 +245,11 @@ def export_tflite(
 
     @tf.function(input_signature=[tf.TensorSpec([1, None], tf.int32, name="source_ids")])
     def decode(source_ids):
-        source_ids = source_ids[:, :max_source_length]
-        # Out-of-range ids empty their row (TFLite drops the encoder's assertion).
-        valid = _checks.valid_rows(source_ids, vocab_size)
-        source_ids = tf.where(valid[:, None], source_ids, tf.zeros_like(source_ids))
+        source_ids = _prepare_ids(source_ids, max_source_length)
+        if vocab_size is not None:  # an encoder that declares no vocabulary is not checked
+            # Out-of-range ids empty their row (TFLite drops the encoder's assertion).
+            valid = _checks.valid_rows(source_ids, vocab_size)
+            source_ids = tf.where(valid[:, None], source_ids, tf.zeros_like(source_ids))
         result = generator.search(source_ids, max_length=max_length, strategy="greedy",
                                   return_attention=False)
         return tuple(result[name][:, 0] for name in TFLITE_OUTPUTS)

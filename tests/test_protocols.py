@@ -120,3 +120,17 @@ def test_a_decoder_without_the_protocol_is_a_type_error():
         keras_s2s.build_inference_model(encoder=encoder, decoder=keras.layers.Dense(3))
     with pytest.raises(TypeError, match="expects a keras.Model.*Received: str"):
         keras_s2s.build_inference_model("model.keras")
+
+
+def test_an_encoder_without_vocab_size_exports_to_tflite(tmp_path):
+    model, encoder, decoder = hand_made_model()
+    del encoder.vocab_size  # the protocol makes it optional
+    generator = keras_s2s.build_inference_model(encoder=encoder, decoder=decoder)
+    assert generator.source_vocab_size is None
+    ids = sources(4)
+    greedy = generator.generate(ids, max_length=MAX_LENGTH)
+    tflite = export.TFLiteGreedyDecoder(export.export_tflite(generator, tmp_path / "m.tflite",
+                                                             max_length=MAX_LENGTH))
+    for row in range(len(ids)):
+        n = int((ids[row] != 0).sum())
+        np.testing.assert_array_equal(tflite(ids[row, :n])["ids"], greedy["ids"][row, 0])
