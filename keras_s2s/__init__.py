@@ -12,6 +12,10 @@ from keras_s2s import metrics
 from keras_s2s import text
 from keras_s2s.export import export_saved_model
 from keras_s2s.export import export_tflite
+from keras_s2s.inference import BeamSearch
+from keras_s2s.inference import GreedySearch
+from keras_s2s.inference import SampleSearch
+from keras_s2s.inference import SearchStrategy
 from keras_s2s.inference import Seq2SeqGenerator
 from keras_s2s.inference import build_inference_model
 from keras_s2s.layers import AttentionLSTMDecoder
@@ -36,12 +40,16 @@ __all__ = [
     "BOS_ID",
     "BahdanauAttention",
     "BaseAttention",
+    "BeamSearch",
     "EOS_ID",
     "Encoder",
+    "GreedySearch",
     "LSTMDecoder",
     "LuongAttention",
     "PAD_ID",
     "PeekyLSTMDecoder",
+    "SampleSearch",
+    "SearchStrategy",
     "Seq2SeqGenerator",
     "Seq2SeqModel",
     "UNK_ID",

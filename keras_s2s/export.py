@@ -4,14 +4,19 @@ Both run the package's own in-graph search (`keras_s2s.inference.search`),
 so they decode exactly as `generate` does.
 """
 
+import contextlib
+import io
 import json
 import pathlib
+import re
 
+import keras
 import numpy as np
 import tensorflow as tf
 
 from keras_s2s import _checks
 from keras_s2s import limits
+from keras_s2s.inference import strategies
 from keras_s2s.inference.generator import Seq2SeqGenerator
 
 QUANTIZATIONS = (None, "dynamic_range", "float16")
@@ -40,6 +45,18 @@ def _check_tokenizers(generator, source_tokenizer, target_tokenizer):
         generator.check_tokenizers(source_tokenizer, target_tokenizer)
 
 
+def _deterministic(strategy):
+    """A served model answers a request the same way every time: sampling
+    needs a per-request seed that the signatures do not take."""
+    if not getattr(strategy, "deterministic", True):
+        raise ValueError(
+            "Export needs a deterministic strategy (greedy, beam or your own). Received: "
+            f"strategy={strategy!r}; for strategy='sample' sample in Python with "
+            "generator.generate(..., strategy='sample', seed=...)."
+        )
+    return strategy
+
+
 def _prepare_ids(source_ids, max_source_length):
     """Truncates to the export limit and appends one padding column (so an
     all-empty batch still has a time step); padding changes no output."""
@@ -51,30 +68,38 @@ def _prepare_ids(source_ids, max_source_length):
 class _Endpoints:
     """The serving functions, over the generator and tokenizers."""
 
-    def __init__(self, generator, source_tokenizer, target_tokenizer, options, max_source_length):
+    def __init__(self, generator, source_tokenizer, target_tokenizer, *, strategy, max_length,
+                 max_source_length):
         self.generator = generator
         self.source_tokenizer = source_tokenizer
         self.target_tokenizer = target_tokenizer
-        self.options = options
+        self.strategy = strategy
+        self.max_length = max_length
         self.max_source_length = max_source_length
 
-    def _search_best(self, source_ids):
-        result = self.generator.search(source_ids, return_attention=False, **self.options)
-        return {
-            "ids": result["ids"][:, 0],
-            "scores": result["scores"][:, 0],
-            "lengths": result["lengths"][:, 0],
-        }
+    def _search(self, source_ids):
+        """Ids `[B, T]` etc. for one sequence per source, `[B, K, T]` for n-best."""
+        result = self.generator.search(source_ids, max_length=self.max_length,
+                                       strategy=self.strategy, return_attention=False)
+        if self.strategy.num_return_sequences == 1:
+            result = {key: value[:, 0] for key, value in result.items()}
+        return result
 
     def generate_ids(self, source_ids):
-        return self._search_best(_prepare_ids(source_ids, self.max_source_length))
+        return self._search(_prepare_ids(source_ids, self.max_source_length))
 
     def translate(self, source_text):
         # Cut on the ragged tokens, before padding: one huge string costs no
         # more than a source of max_source_length tokens.
         ids = self.source_tokenizer.encode(source_text, max_length=self.max_source_length)
-        out = self._search_best(_prepare_ids(ids, self.max_source_length))
-        return {"target_text": self.target_tokenizer.decode(out["ids"]), "scores": out["scores"]}
+        out = self._search(_prepare_ids(ids, self.max_source_length))
+        if self.strategy.num_return_sequences == 1:
+            text = self.target_tokenizer.decode(out["ids"])
+        else:
+            shape = tf.shape(out["ids"])
+            flat = self.target_tokenizer.decode(tf.reshape(out["ids"], [-1, shape[2]]))
+            text = tf.reshape(flat, shape[:2])
+        return {"target_text": text, "scores": out["scores"]}
 
 
 def export_saved_model(
@@ -85,8 +110,9 @@ def export_saved_model(
     source_tokenizer=None,
     target_tokenizer=None,
     strategy="greedy",
-    num_beams=4,
-    length_penalty=0.6,
+    num_beams=None,
+    length_penalty=None,
+    num_return_sequences=None,
     max_source_length=limits.MAX_SOURCE_LENGTH,
     version=1,
 ):
@@ -96,13 +122,16 @@ def export_saved_model(
 
     - `serving_default` (with tokenizers; without them it is `generate_ids`,
       as TF Serving needs a default): `source_text` tf.string `[B]`
-      -> `target_text` tf.string `[B]` and `scores` float32 `[B]`.
+      -> `target_text` tf.string `[B]` and `scores` float32 `[B]`; with a
+      strategy of `num_return_sequences=K > 1` (n-best beam), `target_text`
+      `[B, K]` and `scores` `[B, K]`, best first.
       Tokenization and detokenization run in graph; characters or words
       outside the vocabulary map to UNK; a string with no tokens (empty)
       gives an empty output with score 0.
     - `generate_ids`: `source_ids` int32 `[B, S]` (0-padded) -> `ids` int32
       `[B, T]` (0 after EOS), `scores` float32 `[B]`, `lengths` int32 `[B]`:
-      the best hypothesis, exactly as `generator.generate` gives it. An id
+      the best hypothesis, exactly as `generator.generate` gives it (n-best:
+      `[B, K, T]`, `[B, K]`, `[B, K]`). An id
       outside `[0, source_vocab_size)` fails the request with
       `InvalidArgumentError` naming it (negative ids never wrap around).
 
@@ -121,9 +150,12 @@ def export_saved_model(
             the most target tokens generated.
         source_tokenizer, target_tokenizer: `keras_s2s.text.Tokenizer`s, or
             both `None` (then only `generate_ids`).
-        strategy: `"greedy"` or `"beam"`. Defaults to `"greedy"`.
-        num_beams: positive int, for beam. Defaults to 4.
-        length_penalty: float >= 0, GNMT alpha for beam. Defaults to 0.6.
+        strategy: a deterministic strategy object (`GreedySearch()`,
+            `BeamSearch(num_beams, length_penalty, num_return_sequences)`,
+            your own) or `"greedy"` / `"beam"`. Defaults to `"greedy"`.
+        num_beams, length_penalty, num_return_sequences: options of
+            `"beam"` (see `keras_s2s.BeamSearch`); not allowed beside a
+            strategy object. Default to 4, 0.6 and 1.
         max_source_length: positive int, the longest source read (longer
             ones are truncated). Defaults to
             `keras_s2s.limits.MAX_SOURCE_LENGTH` (256).
@@ -134,23 +166,22 @@ def export_saved_model(
 
     Raises:
         TypeError: `generator` is not a `Seq2SeqGenerator`.
-        ValueError: unbuilt model, `max_length` outside its range, unknown strategy,
-            bad `num_beams`, one tokenizer without the other, or tokenizer
+        ValueError: unbuilt model, `max_length` outside its range, unknown
+            strategy, a sampling (non-deterministic) strategy, bad strategy
+            options, one tokenizer without the other, or tokenizer
             vocabularies that do not match the model.
     """
     _check_generator(generator)
-    max_length = _checks.positive_int("max_length", max_length)
+    max_length = _checks.positive_int("max_length", max_length, limits.MAX_GENERATION_LENGTH)
     max_source_length = _checks.positive_int("max_source_length", max_source_length)
     version = _checks.positive_int("version", version)
-    _checks.one_of("strategy", strategy, ("greedy", "beam"))
+    strategy = _deterministic(generator.strategy(
+        strategy, num_beams=num_beams, length_penalty=length_penalty,
+        num_return_sequences=num_return_sequences,
+    ))
     _check_tokenizers(generator, source_tokenizer, target_tokenizer)
-    options = generator._check_options(
-        max_length=max_length, strategy=strategy, temperature=1.0, top_k=0, top_p=1.0,
-        num_beams=num_beams, length_penalty=length_penalty, num_return_sequences=1,
-    )
-    import keras
-
-    endpoints = _Endpoints(generator, source_tokenizer, target_tokenizer, options, max_source_length)
+    endpoints = _Endpoints(generator, source_tokenizer, target_tokenizer, strategy=strategy,
+                           max_length=max_length, max_source_length=max_source_length)
     archive = keras.export.ExportArchive()
     for part in (generator.encoder_layer, generator.decoder_layer):
         archive.track(part)
@@ -170,9 +201,11 @@ def export_saved_model(
     archive.write_out(str(path), verbose=False)
     signatures = ["generate_ids", "serving_default"]
     info = {"max_length": max_length, "max_source_length": max_source_length,
-            "strategy": strategy, "signatures": sorted(signatures)}
-    if strategy == "beam":
-        info.update(num_beams=options["num_beams"], length_penalty=options["length_penalty"])
+            "strategy": strategies.name_of(strategy),
+            "num_return_sequences": strategy.num_return_sequences,
+            "strategy_config": keras.saving.serialize_keras_object(strategy),
+            "signatures": sorted(signatures)}
+    info.update(strategy.get_config())
     (path / "assets.extra").mkdir(exist_ok=True)
     (path / "assets.extra" / "keras_s2s.json").write_text(json.dumps(info, indent=2))
     if source_tokenizer is not None:
@@ -190,21 +223,23 @@ def export_tflite(
     source_tokenizer=None,
     target_tokenizer=None,
     max_source_length=limits.MAX_SOURCE_LENGTH,
+    strategy="greedy",
 ):
-    """Writes a `.tflite` with greedy decoding inside, TFLite builtin ops only.
+    """Writes a `.tflite` with the search inside, TFLite builtin ops only.
 
     The model's signature `serving_default` takes `source_ids` int32
     `[1, S]` (any S >= 1) and returns `output_0`: ids int32 `[1, T]` (0
     after EOS), `output_1`: lengths int32 `[1]` and `output_2`: scores
     float32 `[1]` (`TFLITE_OUTPUTS` names them): the same tokens as
-    `generator.generate(..., strategy="greedy")` and the SavedModel's
-    `generate_ids`. Sources are truncated in graph to `max_source_length`
+    `generator.generate(..., strategy=strategy)` and the SavedModel's
+    `generate_ids` (with `num_return_sequences=K > 1`: `[1, K, T]`,
+    `[1, K]`, `[1, K]`, best first). Sources are truncated in graph to `max_source_length`
     tokens, as in the SavedModel. TFLite has no assertions, so a source
     holding an id outside `[0, source_vocab_size)` (negative ones too) gives
     the empty result (ids all 0, length 0, score 0), never a decoding of
-    wrapped-around ids. The concrete function is
-    frozen (variables become constants) before conversion, so the `WHILE`
-    body reads no resource variables, and the converter is restricted to
+    wrapped-around ids. The search is traced in a `keras.StatelessScope`
+    that maps every weight to a constant (frozen), so the `WHILE` body reads
+    no resource variables (which fail at invoke in TFLite), and the converter is restricted to
     `TFLITE_BUILTINS` (no Flex/Select TF ops): it runs in the LiteRT
     interpreter (`ai_edge_litert.interpreter.Interpreter`). Vocabulary files
     are written beside it (`<name>.source_vocab.txt`,
@@ -222,6 +257,8 @@ def export_tflite(
             files.
         max_source_length: positive int, source tokens read. Defaults to
             `keras_s2s.limits.MAX_SOURCE_LENGTH` (256).
+        strategy: a deterministic strategy object or `"greedy"` / `"beam"`
+            (default options). Defaults to `"greedy"`.
 
     Returns:
         The path written (str).
@@ -229,18 +266,15 @@ def export_tflite(
     Raises:
         TypeError: `generator` is not a `Seq2SeqGenerator`.
         ValueError: unbuilt model, `max_length` outside its range, a bad
-            `max_source_length`, unknown `quantization`, or mismatched
-            tokenizers.
+            `max_source_length`, unknown `quantization`, a sampling
+            strategy, or mismatched tokenizers.
     """
-    from tensorflow.python.framework.convert_to_constants import (
-        convert_variables_to_constants_v2,
-    )
-
     _check_generator(generator)
     max_length = _checks.positive_int("max_length", max_length, limits.MAX_GENERATION_LENGTH)
     max_source_length = _checks.positive_int("max_source_length", max_source_length)
     _checks.one_of("quantization", quantization, QUANTIZATIONS)
     _check_tokenizers(generator, source_tokenizer, target_tokenizer)
+    strategy = _deterministic(generator.strategy(strategy))
     vocab_size = generator.source_vocab_size
 
     @tf.function(input_signature=[tf.TensorSpec([1, None], tf.int32, name="source_ids")])
@@ -250,11 +284,16 @@ def export_tflite(
             # Out-of-range ids empty their row (TFLite drops the encoder's assertion).
             valid = _checks.valid_rows(source_ids, vocab_size)
             source_ids = tf.where(valid[:, None], source_ids, tf.zeros_like(source_ids))
-        result = generator.search(source_ids, max_length=max_length, strategy="greedy",
+        result = generator.search(source_ids, max_length=max_length, strategy=strategy,
                                   return_attention=False)
-        return tuple(result[name][:, 0] for name in TFLITE_OUTPUTS)
+        if strategy.num_return_sequences == 1:
+            result = {key: value[:, 0] for key, value in result.items()}
+        return tuple(result[name] for name in TFLITE_OUTPUTS)
 
-    frozen = convert_variables_to_constants_v2(decode.get_concrete_function())
+    weights = generator.encoder_layer.weights + generator.decoder_layer.weights
+    constants = [(w, tf.constant(keras.ops.convert_to_numpy(w))) for w in weights]
+    with keras.StatelessScope(state_mapping=constants):
+        frozen = decode.get_concrete_function()
     converter = tf.lite.TFLiteConverter.from_concrete_functions([frozen], tf.Module())
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     if quantization is not None:
@@ -303,8 +342,10 @@ class TFLiteGreedyDecoder:
 
 
 def tflite_ops(path):
-    """The operator names in a `.tflite` file (to check for Flex/custom ops)."""
-    from ai_edge_litert.interpreter import Interpreter
-
-    interpreter = Interpreter(model_path=str(path))
-    return sorted({d["op_name"] for d in interpreter._get_ops_details()})
+    """The operator names in a `.tflite` file (to check for Flex/custom ops),
+    read from the report of `tf.lite.experimental.Analyzer` (public API; it
+    prints, so its output is captured)."""
+    report = io.StringIO()
+    with contextlib.redirect_stdout(report):
+        tf.lite.experimental.Analyzer.analyze(model_path=str(path))
+    return sorted(set(re.findall(r"^\s*Op#\d+ (\w+)\(", report.getvalue(), flags=re.M)))

@@ -1,4 +1,5 @@
-"""Step-wise generation: the inference builder and in-graph search strategies."""
+"""Step-wise generation: the inference builder, search strategy objects and
+the in-graph search functions they run."""
 
 from keras_s2s.inference.generator import Seq2SeqGenerator
 from keras_s2s.inference.generator import build_inference_model
@@ -7,8 +8,26 @@ from keras_s2s.inference.search import gnmt_length_penalty
 from keras_s2s.inference.search import greedy_search
 from keras_s2s.inference.search import process_logits
 from keras_s2s.inference.search import sample_search
+from keras_s2s.inference.strategies import MAX_LENGTH_PENALTY
+from keras_s2s.inference.strategies import MAX_SEED
+from keras_s2s.inference.strategies import MAX_TEMPERATURE
+from keras_s2s.inference.strategies import MIN_TEMPERATURE
+from keras_s2s.inference.strategies import MIN_TOP_P
+from keras_s2s.inference.strategies import BeamSearch
+from keras_s2s.inference.strategies import GreedySearch
+from keras_s2s.inference.strategies import SampleSearch
+from keras_s2s.inference.strategies import SearchStrategy
 
 __all__ = [
+    "BeamSearch",
+    "GreedySearch",
+    "MAX_LENGTH_PENALTY",
+    "MAX_SEED",
+    "MAX_TEMPERATURE",
+    "MIN_TEMPERATURE",
+    "MIN_TOP_P",
+    "SampleSearch",
+    "SearchStrategy",
     "Seq2SeqGenerator",
     "beam_search",
     "build_inference_model",

@@ -19,28 +19,19 @@ Generation and export accept any pair of layers that honour two protocols
 `keras_s2s.Encoder` and the package's decoders honour both.
 """
 
-import numbers
-
 import keras
 import numpy as np
 import tensorflow as tf
 
 from keras_s2s import _checks
 from keras_s2s import limits
-from keras_s2s.inference import search as search_lib
+from keras_s2s.inference import strategies as strategies_lib
+from keras_s2s.inference.strategies import MAX_SEED
 from keras_s2s.models import DECODER_NAME, ENCODER_NAME
 from keras_s2s.special_tokens import BOS_ID, EOS_ID, PAD_ID
 
-STRATEGIES = ("greedy", "sample", "beam")
 DECODER_METHODS = ("prepare_memory", "get_initial_state", "step")
-# The smallest normal float32 (`_checks.float32_normal`): a smaller
-# temperature or top_p would round to 0 (or a denormal) in the float32 search
-# and sample from the wrong set.
-MIN_TEMPERATURE = MIN_TOP_P = float(np.finfo(np.float32).tiny)
-MAX_TEMPERATURE = float(np.finfo(np.float32).max)
-# ((5 + T) / 6) ** alpha stays finite in float32 for T <= MAX_GENERATION_LENGTH.
-MAX_LENGTH_PENALTY = 10.0
-MAX_SEED = 2**31 - 1
+STRATEGIES = strategies_lib.NAMES
 
 
 def _blank_empty_sources(result, memory):
@@ -215,51 +206,41 @@ class Seq2SeqGenerator:
         out = self._step(token_ids, state, memory)
         return out["logits"], out["state"], out.get("attention")
 
-    def search(
-        self,
-        source_ids,
-        *,
-        max_length,
-        strategy="greedy",
-        temperature=1.0,
-        top_k=0,
-        top_p=1.0,
-        num_beams=4,
-        length_penalty=0.6,
-        num_return_sequences=1,
-        seed=None,
-        return_attention=True,
-    ):
+    def strategy(self, strategy="greedy", **options):
+        """The strategy object for `strategy` (a name or an object) and its
+        options (see `keras_s2s.inference.strategies.get`), checked against
+        this model's target vocabulary."""
+        strategy = strategies_lib.get(strategy, **options)
+        check = getattr(strategy, "check_vocabulary", None)
+        if check is not None:
+            check(self.target_vocab_size)
+        return strategy
+
+    def search(self, source_ids, *, max_length, strategy="greedy", seed=None,
+               return_attention=True, **options):
         """The traceable core of `generate`: tensors in, tensors out.
 
         Use it inside your own `tf.function` (also with `jit_compile=True`)
-        or export. Arguments are those of `generate` (checked there, not
-        here, except the ids' range, which the encoder asserts in graph);
-        `source_ids` must be an int32 tensor `[B, S]`. A source of only
+        or export. Arguments are those of `generate`, but only the strategy
+        (its constructor) and the ids' range (asserted in graph by the
+        encoder) are checked here; `source_ids` must be an int32 tensor
+        `[B, S]` and `seed` an int32 scalar tensor or None. A source of only
         padding gives an empty output. With `return_attention=False` no
         attention buffer is kept (exports that return ids only).
+
+        Returns:
+            A dict of tensors: `ids` int32 `[B, K, T]`, `scores` float32
+            `[B, K]`, `lengths` int32 `[B, K]`, and `attention` float32
+            `[B, K, T, S]` for attention decoders when requested.
         """
+        strategy = self.strategy(strategy, **options)
         source_ids = tf.convert_to_tensor(source_ids, tf.int32)
         encoded = self._encode(source_ids)
         aux_shape = (tf.shape(source_ids)[1],) if self.has_attention and return_attention else None
-        common = dict(
-            max_length=max_length, bos_id=BOS_ID, eos_id=EOS_ID, pad_id=PAD_ID,
-            aux_shape=aux_shape,
+        result = strategy.search(
+            self.step_fn, encoded["state"], encoded["memory"], max_length=max_length,
+            bos_id=BOS_ID, eos_id=EOS_ID, pad_id=PAD_ID, aux_shape=aux_shape, seed=seed,
         )
-        args = (self.step_fn, encoded["state"], encoded["memory"])
-        if strategy == "greedy":
-            result = search_lib.greedy_search(*args, **common)
-            result = {k: tf.expand_dims(v, 1) for k, v in result.items()}
-        elif strategy == "sample":
-            result = search_lib.sample_search(
-                *args, temperature=temperature, top_k=top_k, top_p=top_p,
-                num_return_sequences=num_return_sequences, seed=seed, **common,
-            )
-        else:
-            result = search_lib.beam_search(
-                *args, num_beams=num_beams, length_penalty=length_penalty,
-                num_return_sequences=num_return_sequences, **common,
-            )
         if "aux" in result:
             result["attention"] = result.pop("aux")
         return _blank_empty_sources(result, encoded["memory"])
@@ -271,12 +252,12 @@ class Seq2SeqGenerator:
         *,
         max_length,
         strategy="greedy",
-        temperature=1.0,
-        top_k=0,
-        top_p=1.0,
-        num_beams=4,
-        length_penalty=0.6,
-        num_return_sequences=1,
+        temperature=None,
+        top_k=None,
+        top_p=None,
+        num_beams=None,
+        length_penalty=None,
+        num_return_sequences=None,
         seed=None,
         jit_compile=False,
     ):
@@ -287,64 +268,64 @@ class Seq2SeqGenerator:
                 ids in `[0, source_vocab_size)`.
             max_length: int T in [1, `keras_s2s.limits.MAX_GENERATION_LENGTH`],
                 the most tokens generated per sequence (EOS included).
-            strategy: `"greedy"`, `"sample"` or `"beam"`. Defaults to
-                `"greedy"`.
-            temperature: float in [`MIN_TEMPERATURE`, `MAX_TEMPERATURE`]
-                (the normal float32 range), for `"sample"`. Defaults to 1.
-            top_k: int >= 0, for `"sample"`; 0 disables. Defaults to 0.
-            top_p: float in [`MIN_TOP_P`, 1] (`MIN_TOP_P` is the smallest
-                normal float32), nucleus sampling; 1 disables. The most
-                probable token is always kept. Defaults to 1.
-            num_beams: int in [1, V], for `"beam"`. Defaults to 4.
-            length_penalty: float alpha in [0, 10] of the GNMT penalty
-                `((5 + |Y|) / 6) ** alpha`, for `"beam"`. Defaults to 0.6.
-            num_return_sequences: positive int N: samples per source
-                (`"sample"`) or best hypotheses (`"beam"`, N <= num_beams);
-                must be 1 for `"greedy"`. Defaults to 1.
-            seed: int in [0, 2**31 - 1], makes `"sample"` reproducible;
-                distinct seeds give distinct draws. Defaults to `None` (a
+            strategy: a strategy object (`keras_s2s.GreedySearch()`,
+                `SampleSearch(...)`, `BeamSearch(...)` or your own subclass),
+                or the shortcut `"greedy"`, `"sample"` or `"beam"` built from
+                the options below. Defaults to `"greedy"`.
+            temperature, top_k, top_p: for `"sample"`, see `SampleSearch`
+                (defaults 1, 0, 1).
+            num_beams, length_penalty: for `"beam"`, see `BeamSearch`
+                (defaults 4, 0.6).
+            num_return_sequences: for `"sample"` and `"beam"`; must be 1 for
+                `"greedy"`. Defaults to 1.
+                The options above apply to a strategy name only; options
+                of another strategy are ignored; beside a strategy object
+                they are an error (set them on the object).
+            seed: int in [0, 2**31 - 1], makes sampling reproducible;
+                distinct seeds give distinct draws. Overrides the strategy's
+                own `seed`. Defaults to `None` (the strategy's seed, else a
                 fresh seed each call).
             jit_compile: bool, compile the search with XLA. Defaults to
                 `False`.
 
         Returns:
-            A dict of NumPy arrays: `ids` int32 `[B, N, T]` (0 after EOS);
-            `scores` float32 `[B, N]`, log-probabilities in nats (summed for
-            greedy and sample, divided by the length penalty for beam, best
-            first); `lengths` int32 `[B, N]`, tokens up to and including EOS;
-            and for attention decoders `attention` float32 `[B, N, T, S]`,
-            each row summing to 1 over the real source tokens (zeros after
-            EOS), in the source's own order. PAD and BOS are never
-            generated. A source of only padding (or with no time steps)
-            gives an empty output: ids all 0, length 0, score 0.
+            A dict of NumPy arrays, the same for every strategy: `ids` int32
+            `[B, K, T]` (0 after EOS; K = `num_return_sequences`, 1 for
+            greedy); `scores` float32 `[B, K]`, log-probabilities in nats
+            (summed for greedy and sample, divided by the length penalty for
+            beam, best first); `lengths` int32 `[B, K]`, tokens up to and
+            including EOS; and for attention decoders `attention` float32
+            `[B, K, T, S]`, each row summing to 1 over the real source tokens
+            (zeros after EOS), in the source's own order. PAD and BOS are
+            never generated. A source of only padding (or with no time
+            steps) gives an empty output: ids all 0, length 0, score 0.
 
         Raises:
-            TypeError: non-integer ids, or arguments of the wrong type.
+            TypeError: non-integer ids, arguments of the wrong type, or a
+                `strategy` that is neither a name nor a strategy object.
             ValueError: ids of rank other than 2 or outside the vocabulary
                 (the message names the first such id), `max_length` outside
-                [1, MAX_GENERATION_LENGTH], unknown `strategy`, `num_beams`
-                outside [1, V], `top_k < 0`, `top_p` or `temperature` or
-                `length_penalty` outside their ranges, a `seed` outside
-                [0, 2**31 - 1], or a bad `num_return_sequences`.
+                [1, MAX_GENERATION_LENGTH], unknown `strategy`, a strategy
+                option outside its range (see the strategy classes),
+                `num_beams` above the target vocabulary size, or a `seed`
+                outside [0, 2**31 - 1].
         """
         source_ids = self._check_source_ids(source_ids)
-        options = self._check_options(
-            max_length=max_length, strategy=strategy, temperature=temperature,
-            top_k=top_k, top_p=top_p, num_beams=num_beams,
+        max_length = _checks.positive_int("max_length", max_length, limits.MAX_GENERATION_LENGTH)
+        strategy = self.strategy(
+            strategy, temperature=temperature, top_k=top_k, top_p=top_p, num_beams=num_beams,
             length_penalty=length_penalty, num_return_sequences=num_return_sequences,
         )
+        seed = strategies_lib.check_seed(seed)
+        if seed is None:
+            seed = getattr(strategy, "seed", None)
         if seed is None:
             seed = int(np.random.randint(0, MAX_SEED + 1))
-        elif isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-            raise TypeError(f"`seed` must be an int or None. Received: seed={seed!r}.")
-        elif not 0 <= seed <= MAX_SEED:
-            raise ValueError(
-                f"`seed` must be in [0, {MAX_SEED}]. Received: seed={seed!r}."
-            )
-        key = tuple(sorted(options.items())) + (("jit_compile", bool(jit_compile)),)
+        key = (max_length, bool(jit_compile), strategy.cache_key())
         if key not in self._functions:
             self._functions[key] = tf.function(
-                lambda ids, seed: self.search(ids, seed=seed, **options),
+                lambda ids, seed: self.search(ids, max_length=max_length, strategy=strategy,
+                                              seed=seed),
                 input_signature=[
                     tf.TensorSpec([None, None], tf.int32),
                     tf.TensorSpec([], tf.int32),
@@ -370,45 +351,6 @@ class Seq2SeqGenerator:
         if ids.shape[1] == 0:  # no time steps: decode from an all-padding source
             ids = np.zeros((ids.shape[0], 1), ids.dtype)
         return tf.constant(ids, tf.int32)
-
-    def _check_options(self, *, max_length, strategy, temperature, top_k, top_p, num_beams,
-                       length_penalty, num_return_sequences):
-        max_length = _checks.positive_int("max_length", max_length, limits.MAX_GENERATION_LENGTH)
-        _checks.one_of("strategy", strategy, STRATEGIES)
-        num_return_sequences = _checks.positive_int(
-            "num_return_sequences", num_return_sequences, limits.MAX_NUM_SEQUENCES
-        )
-        options = dict(max_length=max_length, strategy=strategy)
-        if strategy == "greedy" and num_return_sequences != 1:
-            raise ValueError(
-                "Greedy search gives one sequence per source. Received: "
-                f"num_return_sequences={num_return_sequences} with strategy='greedy'. "
-                "Use strategy='beam' or 'sample' for several."
-            )
-        if strategy == "sample":
-            top_k = _checks.non_negative_int("top_k", top_k)
-            top_p = _checks.float32_normal("top_p", _checks.real("top_p", top_p, 0.0, 1.0,
-                                                                  low_inclusive=False))
-            temperature = _checks.float32_normal("temperature", _checks.real(
-                "temperature", temperature, 0.0, MAX_TEMPERATURE, low_inclusive=False))
-            options.update(temperature=float(temperature), top_k=top_k, top_p=float(top_p),
-                           num_return_sequences=num_return_sequences)
-        if strategy == "beam":
-            num_beams = _checks.positive_int("num_beams", num_beams, limits.MAX_NUM_SEQUENCES)
-            if num_beams > self.target_vocab_size:
-                raise ValueError(
-                    f"`num_beams` must be at most the target vocabulary size "
-                    f"{self.target_vocab_size}. Received: num_beams={num_beams}."
-                )
-            if num_return_sequences > num_beams:
-                raise ValueError(
-                    "Beam search returns at most `num_beams` hypotheses. Received: "
-                    f"num_return_sequences={num_return_sequences} > num_beams={num_beams}."
-                )
-            length_penalty = _checks.real("length_penalty", length_penalty, 0.0, MAX_LENGTH_PENALTY)
-            options.update(num_beams=num_beams, length_penalty=float(length_penalty),
-                           num_return_sequences=num_return_sequences)
-        return options
 
 
 def _find_part(model, name):

@@ -114,18 +114,13 @@ def greedy_search(step_fn, initial_state, memory, *, max_length, bos_id, eos_id,
         `[B]` (tokens generated, EOS included), and `aux` float32
         `[B, T, *aux_shape]` when `aux_shape` is given (zeros after EOS).
     """
-    ids, scores, lengths, aux = _loop(
-        step_fn,
-        lambda log_probs, i: tf.argmax(log_probs, axis=-1, output_type=tf.int32),
-        initial_state,
-        memory,
-        max_length=max_length,
-        bos_id=bos_id,
-        eos_id=eos_id,
-        pad_id=pad_id,
-        aux_shape=aux_shape,
+    from keras_s2s.inference.strategies import GreedySearch  # the objects build on this module
+
+    result = GreedySearch().search(
+        step_fn, initial_state, memory, max_length=max_length, bos_id=bos_id, eos_id=eos_id,
+        pad_id=pad_id, aux_shape=aux_shape,
     )
-    return _result(ids, scores, lengths, aux, aux_shape)
+    return {key: value[:, 0] for key, value in result.items()}
 
 
 def process_logits(log_probs, *, temperature=1.0, top_k=0, top_p=1.0):
@@ -204,31 +199,14 @@ def sample_search(
         `[B, K]` (log-probability under the unfiltered model, nats),
         `lengths` `[B, K]`, `aux` `[B, K, T, ...]`.
     """
-    batch = _batch_size(initial_state)
-    if seed is None:
-        seed = tf.random.uniform([], maxval=2**31 - 1, dtype=tf.int32)
-    seed = tf.cast(seed, tf.int32)
+    from keras_s2s.inference.strategies import SampleSearch
 
-    def pick(log_probs, i):
-        logits = process_logits(log_probs, temperature=temperature, top_k=top_k, top_p=top_p)
-        sample = tf.random.stateless_categorical(
-            logits, 1, seed=tf.stack([seed, i]), dtype=tf.int32
-        )
-        return sample[:, 0]
-
-    k = num_return_sequences
-    ids, scores, lengths, aux = _loop(
-        step_fn,
-        pick,
-        _tile(initial_state, k),
-        _tile(memory, k),
-        max_length=max_length,
-        bos_id=bos_id,
-        eos_id=eos_id,
-        pad_id=pad_id,
-        aux_shape=aux_shape,
+    strategy = SampleSearch(temperature=temperature, top_k=top_k, top_p=top_p,
+                            num_return_sequences=num_return_sequences)
+    return strategy.search(
+        step_fn, initial_state, memory, max_length=max_length, bos_id=bos_id, eos_id=eos_id,
+        pad_id=pad_id, aux_shape=aux_shape, seed=seed,
     )
-    return _result(ids, scores, lengths, aux, aux_shape, batch=batch, k=k)
 
 
 def gnmt_length_penalty(lengths, alpha):
