@@ -112,3 +112,60 @@ def test_bad_arguments():
         encoder = Encoder(12, 5, 8, bidirectional=True)
         o, s, m = encoder(np.ones((3, 4), "int32"))
         AttentionLSTMDecoder("luong", 15, 6, 8)(np.ones((3, 2), "int32"), o, s, m)
+
+
+# ----------------------------------------------------- extending by overriding
+class MeanContextDecoder(LSTMDecoder):
+    """A user variant in hooks only: the masked mean of the encoder outputs
+    joins the output projection's input."""
+
+    def _output_size(self, encoder_output_size, encoder_state_size):
+        return self.units + encoder_output_size
+
+    def prepare_memory(self, encoder_outputs, encoder_states, source_mask):
+        memory = super().prepare_memory(encoder_outputs, encoder_states, source_mask)
+        weights = keras.ops.cast(source_mask, encoder_outputs.dtype)[..., None]
+        total = keras.ops.sum(encoder_outputs * weights, axis=1)
+        memory["mean"] = total / keras.ops.maximum(keras.ops.sum(weights, axis=1), 1.0)
+        return memory
+
+    def combine_output(self, h, memory):
+        mean = memory["mean"] if len(h.shape) == 2 else keras.ops.broadcast_to(
+            memory["mean"][:, None], keras.ops.shape(h)[:2] + (memory["mean"].shape[-1],))
+        return keras.ops.concatenate([h, mean], axis=-1), None
+
+
+class OutputFeedingDecoder(LSTMDecoder):
+    """A user variant whose next input depends on its previous output: it sets
+    `steps_in_training`, so teacher forcing steps (`keras.ops.scan`)."""
+
+    steps_in_training = True
+
+    def _rnn_input_size(self, encoder_output_size, encoder_state_size):
+        return self.embedding_dim + self.units
+
+    def get_initial_state(self, encoder_states):
+        state = super().get_initial_state(encoder_states)
+        return state + [keras.ops.zeros_like(state[0])]
+
+    def rnn_input(self, x, state, memory):
+        return keras.ops.concatenate([x, state[-1]], axis=-1)
+
+    def next_state(self, rnn_state, output):
+        return rnn_state + [output]
+
+
+@pytest.mark.parametrize("cls", [MeanContextDecoder, OutputFeedingDecoder])
+def test_user_decoder_overrides_hooks_and_step_equals_call(cls):
+    outputs, states, mask = encode("lstm", False)
+    decoder = cls(15, 6, 8, num_layers=2)
+    target = np.array([[2, 5, 6, 7, 0], [2, 9, 0, 0, 0], [2, 4, 4, 4, 4]], "int32")
+    logits = np.asarray(decoder(target, outputs, states, mask))
+    memory = decoder.prepare_memory(outputs, states, mask)
+    state = decoder.get_initial_state(states)
+    for t in range(target.shape[1]):
+        step_logits, state, _ = decoder.step(target[:, t], state, memory)
+        np.testing.assert_allclose(step_logits, logits[:, t], atol=1e-5)
+    if cls is MeanContextDecoder:  # the hook is used: the outputs now matter, not only the state
+        moved = np.asarray(decoder(target, outputs + 1.0, states, mask))
+        assert np.abs(moved - logits).max() > 1e-3

@@ -19,7 +19,6 @@ search can tile or reorder them without knowing the decoder.
 """
 
 import keras
-import tensorflow as tf
 from keras import ops
 
 from keras_s2s import _checks
@@ -28,10 +27,34 @@ from keras_s2s.layers import attention as attention_lib
 from keras_s2s.layers.encoder import CELLS, make_rnn
 
 
-class _RNNDecoder(keras.layers.Layer):
-    """Shared machinery of the package's decoders (not public)."""
+def _broadcast_time(context, like):
+    """`context` `[B, C]` as `[B, T, C]` when `like` is `[B, T, ...]` (the
+    teacher-forced path), unchanged when `like` is `[B, ...]` (a step)."""
+    if len(like.shape) == 2:
+        return context
+    context = ops.expand_dims(context, 1)
+    return ops.broadcast_to(context, ops.shape(like)[:2] + (context.shape[-1],))
 
-    _peeky = False
+
+class _RNNDecoder(keras.layers.Layer):
+    """The decoder family's base: embedding -> RNN layers -> projection.
+
+    Variants override small hooks, each written once for the teacher-forced
+    path (tensors `[B, T, ...]`) and the step path (`[B, ...]`):
+
+    - `rnn_input(x, state, memory)`: the first RNN layer's input from the
+      target embeddings `x`;
+    - `combine_output(h, memory)`: the top RNN output combined with the
+      memory before the projection; returns `(output, attention weights or
+      None)`;
+    - `prepare_memory`, `get_initial_state`, `next_state(rnn_state, output)`:
+      what a variant keeps per source and per step (call `super()` first);
+    - `_rnn_input_size`, `_output_size`, `_build_memory_layers`: sizes and
+      sublayers of the above, for `build`;
+    - `steps_in_training`: `True` when the teacher-forced path must step
+      (the next input depends on the previous output, as with input
+      feeding); otherwise it runs the fused `keras.layers.LSTM`/`GRU`.
+    """
 
     def __init__(
         self,
@@ -51,21 +74,43 @@ class _RNNDecoder(keras.layers.Layer):
         self.num_layers = _checks.positive_int("num_layers", num_layers, limits.MAX_LAYERS)
         self.dropout = _checks.probability("dropout", dropout)
         self.attention = None
-        self.input_feeding = False
+
+    # ------------------------------------------------------------ hooks
+    @property
+    def steps_in_training(self):
+        """Whether teacher forcing must run step by step. Defaults to False."""
+        return False
+
+    def _rnn_input_size(self, encoder_output_size, encoder_state_size):
+        """Size of `rnn_input`'s result."""
+        return self.embedding_dim
+
+    def _output_size(self, encoder_output_size, encoder_state_size):
+        """Size of `combine_output`'s result (the projection's input)."""
+        return self.units
+
+    def _build_memory_layers(self, encoder_outputs_shape, encoder_state_size):
+        """Builds the sublayers the hooks use (none here)."""
+
+    def rnn_input(self, x, state, memory):
+        """The first RNN layer's input: the target embeddings `x` (`[B, E]`
+        or `[B, T, E]`), here unchanged."""
+        return x
+
+    def combine_output(self, h, memory):
+        """`(output, weights)` from the top RNN output `h` (`[B, H]` or
+        `[B, T, H]`): here `h` itself and no attention weights."""
+        return h, None
+
+    def next_state(self, rnn_state, output):
+        """The step state after one token: here the RNN layers' states."""
+        return rnn_state
 
     # ------------------------------------------------------------------ build
     @property
     def num_states(self):
         """State tensors per RNN layer: 2 for LSTM (h, c), 1 for GRU (h)."""
         return 2 if self.cell == "lstm" else 1
-
-    def _rnn_input_size(self, encoder_state_size):
-        size = self.embedding_dim
-        if self._peeky:
-            size += encoder_state_size
-        if self.input_feeding:
-            size += self.units
-        return size
 
     def build(self, target_ids_shape, encoder_outputs_shape, encoder_states_shape):
         encoder_states_shape = list(encoder_states_shape)
@@ -95,35 +140,19 @@ class _RNNDecoder(keras.layers.Layer):
                 bridge.build((None, state_size))
                 self.bridges.append(bridge)
         self.rnn_layers = []
-        input_size = self._rnn_input_size(state_size)
+        input_size = self._rnn_input_size(output_size, state_size)
         for i in range(self.num_layers):
             rnn = make_rnn(self.cell, self.units, f"{self.cell}_{i}", self.dtype_policy)
             rnn.build((None, None, input_size))
             self.rnn_layers.append(rnn)
             input_size = self.units
-        projection_input = self.units
-        if self.attention is not None:
-            query_shape = (None, None, self.units)
-            value_shape = tuple(encoder_outputs_shape)
-            if not self.attention.built:  # a deserialized layer comes built
-                self.attention.build(query_shape, value_shape)
-                self.attention.built = True
-            self.attention_dense = keras.layers.Dense(
-                self.units,
-                activation="tanh",
-                use_bias=False,
-                dtype=self.dtype_policy,
-                name="attention_dense",
-            )
-            self.attention_dense.build((None, self.units + output_size))
-        if self._peeky:
-            projection_input += state_size
+        self._build_memory_layers(tuple(encoder_outputs_shape), state_size)
         # Logits in float32 under mixed precision (Keras' guidance: keep the
         # output layer float32 so the softmax and the loss stay stable).
         self.output_dense = keras.layers.Dense(
             self.vocab_size, dtype=self.dtype_policy.variable_dtype, name="output_dense"
         )
-        self.output_dense.build((None, projection_input))
+        self.output_dense.build((None, self._output_size(output_size, state_size)))
 
     # ------------------------------------------------------- inference API
     def prepare_memory(self, encoder_outputs, encoder_states, source_mask):
@@ -139,13 +168,8 @@ class _RNNDecoder(keras.layers.Layer):
             decoders add `values` `[B, S, He]` and `keys` (projected once by
             the attention layer); peeky decoders add `context` `[B, Hs]`.
         """
-        memory = {"mask": ops.cast(source_mask, "bool")}
-        if self.attention is not None:
-            memory["values"] = ops.cast(encoder_outputs, self.compute_dtype)
-            memory["keys"] = self.attention.project_key(memory["values"])
-        if self._peeky:
-            memory["context"] = ops.cast(encoder_states[0], self.compute_dtype)
-        return memory
+        del encoder_outputs, encoder_states
+        return {"mask": ops.cast(source_mask, "bool")}
 
     def get_initial_state(self, encoder_states):
         """The decoder state before the first token.
@@ -166,10 +190,7 @@ class _RNNDecoder(keras.layers.Layer):
             )
         if self.bridges:
             encoder_states = [b(s) for b, s in zip(self.bridges, encoder_states)]
-        state = list(encoder_states) * self.num_layers
-        if self.input_feeding:
-            state.append(ops.zeros_like(state[0]))
-        return state
+        return list(encoder_states) * self.num_layers
 
     def step(self, token_ids, state, memory):
         """Advances the decoder by one token.
@@ -190,27 +211,14 @@ class _RNNDecoder(keras.layers.Layer):
 
     def _step_core(self, x, state, memory, training=None):
         n = self.num_states
-        if self._peeky:
-            x = ops.concatenate([x, memory["context"]], axis=-1)
-        if self.input_feeding:
-            x = ops.concatenate([x, state[-1]], axis=-1)
-        new_state = []
-        h = x
+        h = self.rnn_input(x, state, memory)
+        rnn_state = []
         for i, rnn in enumerate(self.rnn_layers):
             h = self.dropout_layer(h, training=training)
             h, layer_state = rnn.cell(h, list(state[i * n : (i + 1) * n]))
-            new_state.extend(layer_state)
-        weights = None
-        if self.attention is not None:
-            context, weights = self.attention.attend(
-                h, memory["values"], memory["keys"], memory["mask"]
-            )
-            h = self.attention_dense(ops.concatenate([context, h], axis=-1))
-            if self.input_feeding:
-                new_state.append(h)
-        if self._peeky:
-            h = ops.concatenate([h, memory["context"]], axis=-1)
-        return h, new_state, weights
+            rnn_state.extend(layer_state)
+        output, weights = self.combine_output(h, memory)
+        return output, self.next_state(rnn_state, output), weights
 
     # ------------------------------------------------------- training API
     def call(
@@ -228,7 +236,7 @@ class _RNNDecoder(keras.layers.Layer):
         memory = self.prepare_memory(encoder_outputs, encoder_states, source_mask)
         state = self.get_initial_state(encoder_states)
         x = self.embedding(target_ids)
-        if self.input_feeding:
+        if self.steps_in_training:
             outputs = self._scan(x, state, memory, training)
         else:
             outputs = self._fused(x, state, memory, training)
@@ -237,39 +245,25 @@ class _RNNDecoder(keras.layers.Layer):
     def _fused(self, x, state, memory, training):
         """Teacher forcing through the fused `keras.layers.LSTM`/`GRU`."""
         n = self.num_states
-        h = x
-        if self._peeky:
-            context = ops.expand_dims(memory["context"], 1)
-            h = ops.concatenate(
-                [h, ops.broadcast_to(context, ops.shape(h)[:2] + (context.shape[-1],))],
-                axis=-1,
-            )
+        h = self.rnn_input(x, state, memory)
         for i, rnn in enumerate(self.rnn_layers):
             h = self.dropout_layer(h, training=training)
             h = rnn(h, initial_state=list(state[i * n : (i + 1) * n]), training=training)[0]
-        if self.attention is not None:
-            attended, _ = self.attention.attend(
-                h, memory["values"], memory["keys"], memory["mask"]
-            )
-            h = self.attention_dense(ops.concatenate([attended, h], axis=-1))
-        if self._peeky:
-            h = ops.concatenate(
-                [h, ops.broadcast_to(context, ops.shape(h)[:2] + (context.shape[-1],))],
-                axis=-1,
-            )
-        return h
+        return self.combine_output(h, memory)[0]
 
     def _scan(self, x, state, memory, training):
-        """Teacher forcing step by step (needed by input feeding)."""
+        """Teacher forcing step by step (`steps_in_training`)."""
 
         def fn(carry, x_t):
-            output, new_state, _ = self._step_core(x_t, carry[1], memory, training)
-            return output, new_state
+            output, new_state, _ = self._step_core(x_t, carry[0], memory, training)
+            return (new_state, output), (new_state, output)
 
-        time_major = tf.transpose(x, [1, 0, 2])
-        initial_output = ops.zeros((ops.shape(x)[0], self.units), dtype=x.dtype)
-        outputs, _ = tf.scan(fn, time_major, initializer=(initial_output, state))
-        return tf.transpose(outputs, [1, 0, 2])
+        # Keras' TensorFlow `ops.scan` stacks outputs of the carry's own
+        # structure, so the carry holds the last output too.
+        output_size = self.output_dense.kernel.shape[0]
+        initial_output = ops.zeros((ops.shape(x)[0], output_size), dtype=self.compute_dtype)
+        _, (_, outputs) = ops.scan(fn, (state, initial_output), ops.transpose(x, [1, 0, 2]))
+        return ops.transpose(outputs, [1, 0, 2])
 
     def compute_output_shape(
         self, target_ids_shape, encoder_outputs_shape, encoder_states_shape, source_mask_shape=None
@@ -370,7 +364,22 @@ class PeekyLSTMDecoder(_RNNDecoder):
 """
     )
 
-    _peeky = True
+    def _rnn_input_size(self, encoder_output_size, encoder_state_size):
+        return self.embedding_dim + encoder_state_size
+
+    def _output_size(self, encoder_output_size, encoder_state_size):
+        return self.units + encoder_state_size
+
+    def prepare_memory(self, encoder_outputs, encoder_states, source_mask):
+        memory = super().prepare_memory(encoder_outputs, encoder_states, source_mask)
+        memory["context"] = ops.cast(encoder_states[0], self.compute_dtype)
+        return memory
+
+    def rnn_input(self, x, state, memory):
+        return ops.concatenate([x, _broadcast_time(memory["context"], x)], axis=-1)
+
+    def combine_output(self, h, memory):
+        return ops.concatenate([h, _broadcast_time(memory["context"], h)], axis=-1), None
 
 
 @keras.saving.register_keras_serializable(package="keras_s2s")
@@ -382,7 +391,7 @@ class AttentionLSTMDecoder(_RNNDecoder):
     context `c_t` and `h_t` form the attentional state
     `h~_t = tanh(W_c [c_t; h_t])` (Luong et al. 2015, eq. 5) that feeds the
     output projection. With `input_feeding=True`, `h~_{t-1}` is concatenated
-    to the next input (sec. 3.3); training then steps with `tf.scan`,
+    to the next input (sec. 3.3); training then steps with `keras.ops.scan`,
     otherwise it runs the fused RNN kernels and attends over all `T` at once.
 
     Args:
@@ -424,6 +433,50 @@ class AttentionLSTMDecoder(_RNNDecoder):
             attention = keras.saving.deserialize_keras_object(attention)
         self.attention = attention_lib.get(attention, self.units, dtype=self.dtype_policy)
         self.input_feeding = bool(input_feeding)
+
+    @property
+    def steps_in_training(self):
+        return self.input_feeding
+
+    def _rnn_input_size(self, encoder_output_size, encoder_state_size):
+        return self.embedding_dim + (self.units if self.input_feeding else 0)
+
+    def _build_memory_layers(self, encoder_outputs_shape, encoder_state_size):
+        if not self.attention.built:  # a deserialized layer comes built
+            self.attention.build((None, None, self.units), encoder_outputs_shape)
+            self.attention.built = True
+        self.attention_dense = keras.layers.Dense(
+            self.units,
+            activation="tanh",
+            use_bias=False,
+            dtype=self.dtype_policy,
+            name="attention_dense",
+        )
+        self.attention_dense.build((None, self.units + encoder_outputs_shape[-1]))
+
+    def prepare_memory(self, encoder_outputs, encoder_states, source_mask):
+        memory = super().prepare_memory(encoder_outputs, encoder_states, source_mask)
+        memory["values"] = ops.cast(encoder_outputs, self.compute_dtype)
+        memory["keys"] = self.attention.project_key(memory["values"])
+        return memory
+
+    def get_initial_state(self, encoder_states):
+        state = super().get_initial_state(encoder_states)
+        if self.input_feeding:  # the previous attentional vector, zeros at first
+            state.append(ops.zeros_like(state[0]))
+        return state
+
+    def rnn_input(self, x, state, memory):
+        if self.input_feeding:
+            return ops.concatenate([x, state[-1]], axis=-1)
+        return x
+
+    def combine_output(self, h, memory):
+        context, weights = self.attention.attend(h, memory["values"], memory["keys"], memory["mask"])
+        return self.attention_dense(ops.concatenate([context, h], axis=-1)), weights
+
+    def next_state(self, rnn_state, output):
+        return rnn_state + [output] if self.input_feeding else rnn_state
 
     def get_config(self):
         config = super().get_config()
