@@ -22,6 +22,7 @@ from keras_s2s.layers import AttentionLSTMDecoder
 from keras_s2s.layers import BahdanauAttention
 from keras_s2s.layers import BaseAttention
 from keras_s2s.layers import Encoder
+from keras_s2s.layers import FeatureEncoder
 from keras_s2s.layers import LSTMDecoder
 from keras_s2s.layers import LuongAttention
 from keras_s2s.layers import PeekyLSTMDecoder
@@ -43,6 +44,7 @@ __all__ = [
     "BeamSearch",
     "EOS_ID",
     "Encoder",
+    "FeatureEncoder",
     "GreedySearch",
     "LSTMDecoder",
     "LuongAttention",

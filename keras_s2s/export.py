@@ -18,6 +18,7 @@ from keras_s2s import _checks
 from keras_s2s import limits
 from keras_s2s.inference import strategies
 from keras_s2s.inference.generator import Seq2SeqGenerator
+from keras_s2s.layers.feature_encoder import mask_from_lengths
 
 QUANTIZATIONS = (None, "dynamic_range", "float16")
 # Output order of the .tflite signature (`output_0`, `output_1`, `output_2`).
@@ -35,6 +36,15 @@ def _check_generator(generator):
 
 
 def _check_tokenizers(generator, source_tokenizer, target_tokenizer):
+    if generator.num_features is not None:  # frames in: only a target tokenizer applies
+        if source_tokenizer is not None:
+            raise ValueError(
+                "This model reads float frames, so it takes no `source_tokenizer`. Received: "
+                f"source_tokenizer={type(source_tokenizer).__name__}."
+            )
+        if target_tokenizer is not None:
+            generator.check_tokenizers(None, target_tokenizer)
+        return
     if (source_tokenizer is None) != (target_tokenizer is None):
         raise ValueError(
             "Pass both `source_tokenizer` and `target_tokenizer`, or neither. Received: "
@@ -43,6 +53,13 @@ def _check_tokenizers(generator, source_tokenizer, target_tokenizer):
         )
     if source_tokenizer is not None:
         generator.check_tokenizers(source_tokenizer, target_tokenizer)
+
+
+def _max_source_length(generator, value):
+    """The source cut: `value`, or the limit for ids or for frames."""
+    if value is None:
+        return limits.MAX_SOURCE_LENGTH if generator.num_features is None else limits.MAX_SOURCE_FRAMES
+    return _checks.positive_int("max_source_length", value)
 
 
 def _deterministic(strategy):
@@ -63,6 +80,29 @@ def _prepare_ids(source_ids, max_source_length):
     source_ids = tf.cast(source_ids, tf.int32)[:, :max_source_length]
     batch = tf.shape(source_ids)[0]
     return tf.concat([source_ids, tf.zeros([batch, 1], tf.int32)], axis=1)
+
+
+def _prepare_features(features, lengths, max_frames):
+    """Checks (in graph) finite frames and lengths in [0, S], zeroes the frames
+    past `lengths`, truncates to `max_frames` and appends one zero frame."""
+    features = tf.cast(features, tf.float32)
+    lengths = tf.cast(lengths, tf.int32)
+    checks = [
+        tf.debugging.assert_all_finite(features, "`source_features` must be finite."),
+        tf.debugging.assert_equal(tf.shape(lengths)[0], tf.shape(features)[0],
+                                  message="`lengths` must have one entry per source."),
+        tf.debugging.assert_greater_equal(lengths, 0, message="`lengths` must be >= 0."),
+        tf.debugging.assert_less_equal(lengths, tf.shape(features)[1],
+                                       message="`lengths` must be at most the frames given."),
+    ]
+    with tf.control_dependencies(checks):
+        features = mask_from_lengths(features, lengths)[:, :max_frames]
+    return _pad_one_frame(features)
+
+
+def _pad_one_frame(features):
+    batch, frames = tf.shape(features)[0], tf.shape(features)[2]
+    return tf.concat([features, tf.zeros([batch, 1, frames], features.dtype)], axis=1)
 
 
 class _Endpoints:
@@ -88,18 +128,27 @@ class _Endpoints:
     def generate_ids(self, source_ids):
         return self._search(_prepare_ids(source_ids, self.max_source_length))
 
+    def generate_features(self, source_features, lengths):
+        return self._search(_prepare_features(source_features, lengths, self.max_source_length))
+
+    def transcribe(self, source_features, lengths):
+        out = self.generate_features(source_features, lengths)
+        return {"target_text": self._decode(out["ids"]), "scores": out["scores"]}
+
     def translate(self, source_text):
         # Cut on the ragged tokens, before padding: one huge string costs no
         # more than a source of max_source_length tokens.
         ids = self.source_tokenizer.encode(source_text, max_length=self.max_source_length)
         out = self._search(_prepare_ids(ids, self.max_source_length))
+        return {"target_text": self._decode(out["ids"]), "scores": out["scores"]}
+
+    def _decode(self, ids):
+        """Text `[B]` from ids `[B, T]`, or `[B, K]` from n-best `[B, K, T]`."""
         if self.strategy.num_return_sequences == 1:
-            text = self.target_tokenizer.decode(out["ids"])
-        else:
-            shape = tf.shape(out["ids"])
-            flat = self.target_tokenizer.decode(tf.reshape(out["ids"], [-1, shape[2]]))
-            text = tf.reshape(flat, shape[:2])
-        return {"target_text": text, "scores": out["scores"]}
+            return self.target_tokenizer.decode(ids)
+        shape = tf.shape(ids)
+        flat = self.target_tokenizer.decode(tf.reshape(ids, [-1, shape[2]]))
+        return tf.reshape(flat, shape[:2])
 
 
 def export_saved_model(
@@ -113,7 +162,7 @@ def export_saved_model(
     num_beams=None,
     length_penalty=None,
     num_return_sequences=None,
-    max_source_length=limits.MAX_SOURCE_LENGTH,
+    max_source_length=None,
     version=1,
 ):
     """Writes a SavedModel for TF Serving under `export_dir/<version>/`.
@@ -135,8 +184,19 @@ def export_saved_model(
       outside `[0, source_vocab_size)` fails the request with
       `InvalidArgumentError` naming it (negative ids never wrap around).
 
-    Sources longer than `max_source_length` tokens are truncated to it, on
-    the ragged tokens before any padding (the README documents this).
+    For a feature encoder (`generator.num_features` F), the signatures take
+    frames instead:
+
+    - `generate_features`: `source_features` float32 `[B, S, F]` and
+      `lengths` int32 `[B]` (real frames per row; frames past them are
+      ignored) -> `ids`, `scores`, `lengths` as `generate_ids`. Non-finite
+      frames, or lengths outside [0, S], fail the request with
+      `InvalidArgumentError`.
+    - `serving_default` (with a `target_tokenizer`; else it is
+      `generate_features`): the same inputs -> `target_text` and `scores`.
+
+    Sources longer than `max_source_length` tokens (frames) are truncated to
+    it, on the ragged tokens before any padding (the README documents this).
     Greedy and beam search use core TensorFlow ops only. With
     `CharTokenizer`/`WordTokenizer` the SavedModel loads in a
     process that imports only `tensorflow`; with `SubwordTokenizer` the
@@ -149,7 +209,8 @@ def export_saved_model(
         max_length: int in [1, `keras_s2s.limits.MAX_GENERATION_LENGTH`],
             the most target tokens generated.
         source_tokenizer, target_tokenizer: `keras_s2s.text.Tokenizer`s, or
-            both `None` (then only `generate_ids`).
+            both `None` (then only `generate_ids`). A feature model takes
+            only the `target_tokenizer` (optional).
         strategy: a deterministic strategy object (`GreedySearch()`,
             `BeamSearch(num_beams, length_penalty, num_return_sequences)`,
             your own) or `"greedy"` / `"beam"`. Defaults to `"greedy"`.
@@ -158,7 +219,8 @@ def export_saved_model(
             strategy object. Default to 4, 0.6 and 1.
         max_source_length: positive int, the longest source read (longer
             ones are truncated). Defaults to
-            `keras_s2s.limits.MAX_SOURCE_LENGTH` (256).
+            `keras_s2s.limits.MAX_SOURCE_LENGTH` (256) for ids and
+            `MAX_SOURCE_FRAMES` (4096) for frames.
         version: positive int, the version folder's name. Defaults to 1.
 
     Returns:
@@ -173,7 +235,7 @@ def export_saved_model(
     """
     _check_generator(generator)
     max_length = _checks.positive_int("max_length", max_length, limits.MAX_GENERATION_LENGTH)
-    max_source_length = _checks.positive_int("max_source_length", max_source_length)
+    max_source_length = _max_source_length(generator, max_source_length)
     version = _checks.positive_int("version", version)
     strategy = _deterministic(generator.strategy(
         strategy, num_beams=num_beams, length_penalty=length_penalty,
@@ -185,21 +247,29 @@ def export_saved_model(
     archive = keras.export.ExportArchive()
     for part in (generator.encoder_layer, generator.decoder_layer):
         archive.track(part)
-    if source_tokenizer is not None:
-        for tokenizer in (source_tokenizer, target_tokenizer):
-            for resource in tokenizer.trackable_resources():
-                archive.track(resource)
+    for tokenizer in (source_tokenizer, target_tokenizer):
+        for resource in tokenizer.trackable_resources() if tokenizer is not None else ():
+            archive.track(resource)
+    if generator.num_features is None:
+        if source_tokenizer is not None:
+            archive.add_endpoint(
+                "serving_default", endpoints.translate,
+                input_signature=[tf.TensorSpec([None], tf.string, name="source_text")],
+            )
         archive.add_endpoint(
-            "serving_default", endpoints.translate,
-            input_signature=[tf.TensorSpec([None], tf.string, name="source_text")],
+            "generate_ids", endpoints.generate_ids,
+            input_signature=[tf.TensorSpec([None, None], tf.int32, name="source_ids")],
         )
-    archive.add_endpoint(
-        "generate_ids", endpoints.generate_ids,
-        input_signature=[tf.TensorSpec([None, None], tf.int32, name="source_ids")],
-    )
+        signatures = ["generate_ids", "serving_default"]
+    else:
+        frames = [generator.source_spec, tf.TensorSpec([None], tf.int32, name="lengths")]
+        if target_tokenizer is not None:
+            archive.add_endpoint("serving_default", endpoints.transcribe, input_signature=frames)
+        archive.add_endpoint("generate_features", endpoints.generate_features,
+                             input_signature=frames)
+        signatures = ["generate_features", "serving_default"]
     path = pathlib.Path(export_dir) / str(version)
     archive.write_out(str(path), verbose=False)
-    signatures = ["generate_ids", "serving_default"]
     info = {"max_length": max_length, "max_source_length": max_source_length,
             "strategy": strategies.name_of(strategy),
             "num_return_sequences": strategy.num_return_sequences,
@@ -208,9 +278,9 @@ def export_saved_model(
     info.update(strategy.get_config())
     (path / "assets.extra").mkdir(exist_ok=True)
     (path / "assets.extra" / "keras_s2s.json").write_text(json.dumps(info, indent=2))
-    if source_tokenizer is not None:
-        source_tokenizer.save_vocabulary(path / "assets.extra" / "source_vocab.txt")
-        target_tokenizer.save_vocabulary(path / "assets.extra" / "target_vocab.txt")
+    for side, tokenizer in (("source", source_tokenizer), ("target", target_tokenizer)):
+        if tokenizer is not None:
+            tokenizer.save_vocabulary(path / "assets.extra" / f"{side}_vocab.txt")
     return str(path)
 
 
@@ -222,7 +292,7 @@ def export_tflite(
     quantization=None,
     source_tokenizer=None,
     target_tokenizer=None,
-    max_source_length=limits.MAX_SOURCE_LENGTH,
+    max_source_length=None,
     strategy="greedy",
 ):
     """Writes a `.tflite` with the search inside, TFLite builtin ops only.
@@ -246,6 +316,10 @@ def export_tflite(
     `<name>.target_vocab.txt`) when tokenizers are given; tokenization is
     up to the app.
 
+    For a feature encoder the input is `source_features` float32
+    `[1, S, F]` (trailing all-zero frames are padding); a source with a
+    non-finite value gives the empty result.
+
     Args:
         generator: from `keras_s2s.build_inference_model`.
         path: str or path of the `.tflite` file to write.
@@ -255,8 +329,9 @@ def export_tflite(
             `"float16"` (float16 weights). Defaults to `None`.
         source_tokenizer, target_tokenizer: optional, for the vocabulary
             files.
-        max_source_length: positive int, source tokens read. Defaults to
-            `keras_s2s.limits.MAX_SOURCE_LENGTH` (256).
+        max_source_length: positive int, source tokens (frames) read.
+            Defaults to `keras_s2s.limits.MAX_SOURCE_LENGTH` (256) for ids,
+            `MAX_SOURCE_FRAMES` (4096) for frames.
         strategy: a deterministic strategy object or `"greedy"` / `"beam"`
             (default options). Defaults to `"greedy"`.
 
@@ -271,20 +346,29 @@ def export_tflite(
     """
     _check_generator(generator)
     max_length = _checks.positive_int("max_length", max_length, limits.MAX_GENERATION_LENGTH)
-    max_source_length = _checks.positive_int("max_source_length", max_source_length)
+    max_source_length = _max_source_length(generator, max_source_length)
     _checks.one_of("quantization", quantization, QUANTIZATIONS)
     _check_tokenizers(generator, source_tokenizer, target_tokenizer)
     strategy = _deterministic(generator.strategy(strategy))
     vocab_size = generator.source_vocab_size
 
-    @tf.function(input_signature=[tf.TensorSpec([1, None], tf.int32, name="source_ids")])
-    def decode(source_ids):
-        source_ids = _prepare_ids(source_ids, max_source_length)
-        if vocab_size is not None:  # an encoder that declares no vocabulary is not checked
-            # Out-of-range ids empty their row (TFLite drops the encoder's assertion).
-            valid = _checks.valid_rows(source_ids, vocab_size)
-            source_ids = tf.where(valid[:, None], source_ids, tf.zeros_like(source_ids))
-        result = generator.search(source_ids, max_length=max_length, strategy=strategy,
+    spec = generator.source_spec
+    spec = tf.TensorSpec([1, *spec.shape[1:]], spec.dtype, name=spec.name)
+
+    @tf.function(input_signature=[spec])
+    def decode(source):
+        # TFLite drops assertions: a bad source empties its row instead.
+        if generator.num_features is None:
+            source = _prepare_ids(source, max_source_length)
+            valid = (_checks.valid_rows(source, vocab_size) if vocab_size is not None
+                     else tf.ones([1], tf.bool))  # an encoder without a vocabulary is not checked
+        else:
+            valid = tf.reduce_all(tf.math.is_finite(source), axis=[1, 2])
+            source = _pad_one_frame(tf.where(tf.math.is_finite(source), source, 0.0)
+                                    [:, :max_source_length])
+        valid = tf.reshape(valid, [-1] + [1] * (len(source.shape) - 1))
+        source = tf.where(valid, source, tf.zeros_like(source))
+        result = generator.search(source, max_length=max_length, strategy=strategy,
                                   return_attention=False)
         if strategy.num_return_sequences == 1:
             result = {key: value[:, 0] for key, value in result.items()}
@@ -304,10 +388,9 @@ def export_tflite(
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(flatbuffer)
-    if source_tokenizer is not None:
-        stem = path.with_suffix("")
-        source_tokenizer.save_vocabulary(f"{stem}.source_vocab.txt")
-        target_tokenizer.save_vocabulary(f"{stem}.target_vocab.txt")
+    for side, tokenizer in (("source", source_tokenizer), ("target", target_tokenizer)):
+        if tokenizer is not None:
+            tokenizer.save_vocabulary(f"{path.with_suffix('')}.{side}_vocab.txt")
     return str(path)
 
 
@@ -319,7 +402,8 @@ class TFLiteGreedyDecoder:
         num_threads: interpreter threads. Defaults to 1.
 
     Call arguments:
-        source_ids: int sequence `[S]` (no padding needed).
+        source_ids: int sequence `[S]` (no padding needed), or float frames
+            `[S, F]` for a model exported from a feature encoder.
 
     Returns:
         A dict of NumPy arrays: `ids` int32 `[T]`, `length` int, `score` float.
@@ -330,13 +414,17 @@ class TFLiteGreedyDecoder:
 
         self.interpreter = Interpreter(model_path=str(path), num_threads=num_threads)
         self._runner = self.interpreter.get_signature_runner()
-        self._length = None
+        (self._input,) = self._runner.get_input_details()
 
     def __call__(self, source_ids):
-        ids = np.asarray(source_ids, np.int32).reshape(1, -1)
-        if ids.shape[1] == 0:
-            ids = np.zeros((1, 1), np.int32)
-        out = self._runner(source_ids=ids)
+        if self._input == "source_features":
+            frames = np.asarray(source_ids, np.float32)
+            source = frames.reshape(1, -1, frames.shape[-1])
+        else:
+            source = np.asarray(source_ids, np.int32).reshape(1, -1)
+        if source.shape[1] == 0:
+            source = np.zeros((1, 1, *source.shape[2:]), source.dtype)
+        out = self._runner(**{self._input: source})
         ids, lengths, scores = (out[f"output_{i}"] for i in range(len(TFLITE_OUTPUTS)))
         return {"ids": ids[0], "length": int(lengths[0]), "score": float(scores[0])}
 

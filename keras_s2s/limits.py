@@ -15,6 +15,8 @@ Every entry point checks against these before any tensor is allocated:
   reads (SavedModel, TFLite, `Run.translate`); longer sources are cut on the
   ragged tokens, before any padding, so one long string costs no more than a
   source of this length.
+- `MAX_SOURCE_FRAMES`: the same for float feature frames (a feature
+  encoder's source; ~41 s of audio at a 10 ms hop).
 - `MAX_VOCAB_SIZE`, `MAX_UNITS` (units and embedding sizes), `MAX_LAYERS`:
   the largest sizes a layer accepts.
 - `MAX_TSV_LINE_CHARS`: longer lines of a TSV corpus are skipped and counted
@@ -24,6 +26,7 @@ Every entry point checks against these before any tensor is allocated:
 MAX_GENERATION_LENGTH = 1024
 MAX_NUM_SEQUENCES = 256
 MAX_SOURCE_LENGTH = 256
+MAX_SOURCE_FRAMES = 4096
 MAX_VOCAB_SIZE = 2**20
 MAX_UNITS = 4096
 MAX_LAYERS = 16

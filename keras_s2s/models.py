@@ -9,6 +9,7 @@ from keras_s2s.layers.decoders import AttentionLSTMDecoder
 from keras_s2s.layers.decoders import LSTMDecoder
 from keras_s2s.layers.decoders import PeekyLSTMDecoder
 from keras_s2s.layers.encoder import Encoder
+from keras_s2s.layers.feature_encoder import FeatureEncoder
 
 ENCODER_NAME = "encoder"
 DECODER_NAME = "decoder"
@@ -16,9 +17,15 @@ INPUT_NAMES = ("source_ids", "target_ids")
 
 
 def _in_symbolic_scope():
+    """Whether Keras is probing shapes (`compute_output_spec` under a
+    `keras.SymbolicScope`, as `fit` does to build metrics under a
+    distribution strategy, with placeholders of dtype float64 for every
+    input). Keras exports the scope class but no public way to ask whether
+    one is active, so this one wrapper reads Keras' own function; a Keras
+    without it checks everything."""
     try:
         from keras.src.backend.common.symbolic_scope import in_symbolic_scope
-    except ImportError:  # a Keras without it: check everything
+    except ImportError:
         return False
     return in_symbolic_scope()
 
@@ -42,23 +49,24 @@ class Seq2SeqModel(keras.Model):
     """
 
     def __call__(self, inputs, *args, **kwargs):
+        names = tuple(self.input) if isinstance(self.input, dict) else INPUT_NAMES
+        expected = " and ".join(repr(k) for k in names)
         if not isinstance(inputs, dict):
             raise TypeError(
-                "A seq2seq model takes a dict with keys 'source_ids' and "
-                f"'target_ids'. Received: inputs of type {type(inputs).__name__}."
+                f"A seq2seq model takes a dict with keys {expected}. Received: inputs of type "
+                f"{type(inputs).__name__}."
             )
-        missing = [k for k in INPUT_NAMES if k not in inputs]
+        missing = [k for k in names if k not in inputs]
         if missing:
             raise ValueError(
                 f"Missing model inputs {missing}. Received keys: {sorted(inputs)}. "
-                "Expected 'source_ids' and 'target_ids'."
+                f"Expected {expected}."
             )
-        # Keras' own shape probes (`compute_output_spec`, e.g. when fit builds
-        # metrics under a distribution strategy) may carry a placeholder dtype;
-        # only real data is checked.
+        # Keras' own shape probes carry placeholder dtypes; only real data is checked.
         if not _in_symbolic_scope():
-            for key in INPUT_NAMES:
-                _checks.check_ids(key, inputs[key])
+            for key in names:
+                if key.endswith("_ids"):
+                    _checks.check_ids(key, inputs[key])
         return super().__call__(inputs, *args, **kwargs)
 
 
@@ -78,6 +86,9 @@ def build_seq2seq(
     reverse_source=False,
     dropout=0.0,
     encoder_units=None,
+    num_features=None,
+    pyramid_layers=0,
+    normalize_features=False,
     name="seq2seq",
 ):
     """Builds an RNN encoder-decoder training model (teacher forcing).
@@ -115,12 +126,22 @@ def build_seq2seq(
             encoder outputs have size `units`, like the decoder) else `units`.
             When the encoder's size differs from `units`, a learned bridge
             maps its final state.
+        num_features: positive int F: the source is float feature frames
+            `[B, S, F]` (speech, time series) read by a `FeatureEncoder`,
+            and `source_vocab_size` must be `None`. Defaults to `None` (ids).
+        pyramid_layers: int, time halvings of the `FeatureEncoder` (LAS);
+            features only. Defaults to 0.
+        normalize_features: bool, a `keras.layers.Normalization` on the
+            features (call `model.get_layer("encoder").adapt(features)`
+            before training); features only. Defaults to `False`.
         name: model name. Defaults to `"seq2seq"`.
 
     Returns:
         A `Seq2SeqModel` (a functional `keras.Model`) taking a dict `{"source_ids": int32 [B, S],
         "target_ids": int32 [B, T]}` (`target_ids` are the decoder inputs,
-        starting with BOS) and returning logits float `[B, T, V]`.
+        starting with BOS) and returning logits float `[B, T, V]`. With
+        `num_features`, the source key is `"source_features"`, float32
+        `[B, S, F]` right-padded with all-zero frames.
 
     Raises:
         ValueError: non-positive sizes, unknown `cell` or `attention` name,
@@ -136,8 +157,23 @@ def build_seq2seq(
     model.compile("adam", keras_s2s.losses.MaskedSparseCategoricalCrossentropy())
     ```
     """
-    source_vocab_size = _checks.positive_int("source_vocab_size", source_vocab_size,
-                                             limits.MAX_VOCAB_SIZE)
+    if (source_vocab_size is None) == (num_features is None):
+        raise ValueError(
+            "The source is either token ids (`source_vocab_size`) or float frames "
+            "(`num_features`, with source_vocab_size=None). Received: "
+            f"source_vocab_size={source_vocab_size!r}, num_features={num_features!r}."
+        )
+    if num_features is None and (pyramid_layers or normalize_features):
+        raise ValueError(
+            "`pyramid_layers` and `normalize_features` apply to feature sources "
+            f"(`num_features`). Received: pyramid_layers={pyramid_layers!r}, "
+            f"normalize_features={normalize_features!r} with token ids."
+        )
+    if num_features is not None and reverse_source:
+        raise ValueError("`reverse_source` applies to token ids, not to feature frames.")
+    if source_vocab_size is not None:
+        source_vocab_size = _checks.positive_int("source_vocab_size", source_vocab_size,
+                                                 limits.MAX_VOCAB_SIZE)
     target_vocab_size = _checks.positive_int("target_vocab_size", target_vocab_size,
                                              limits.MAX_VOCAB_SIZE)
     units = _checks.positive_int("units", units, limits.MAX_UNITS)
@@ -160,18 +196,17 @@ def build_seq2seq(
                 "Use an even `units` or set `encoder_units`."
             )
         encoder_units = units // 2 if bidirectional else units
-    encoder = Encoder(
-        source_vocab_size,
-        embedding_dim,
-        encoder_units,
-        cell=cell,
-        num_layers=num_layers,
-        bidirectional=bidirectional,
-        residual=residual,
-        dropout=dropout,
-        reverse_source=reverse_source,
-        name=ENCODER_NAME,
-    )
+    encoder_args = dict(cell=cell, num_layers=num_layers, bidirectional=bidirectional,
+                        residual=residual, dropout=dropout, name=ENCODER_NAME)
+    if num_features is None:
+        encoder = Encoder(source_vocab_size, embedding_dim, encoder_units,
+                          reverse_source=reverse_source, **encoder_args)
+        source = keras.Input(shape=(None,), dtype="int32", name="source_ids")
+    else:
+        encoder = FeatureEncoder(num_features, encoder_units, pyramid_layers=pyramid_layers,
+                                 normalize=normalize_features, **encoder_args)
+        source = keras.Input(shape=(None, encoder.num_features), dtype="float32",
+                             name="source_features")
     decoder_args = dict(cell=cell, num_layers=num_layers, dropout=dropout, name=DECODER_NAME)
     if attention is not None:
         attention = attention_lib.get(attention, units)
@@ -184,13 +219,10 @@ def build_seq2seq(
     else:
         decoder = LSTMDecoder(target_vocab_size, embedding_dim, units, **decoder_args)
 
-    source_ids = keras.Input(shape=(None,), dtype="int32", name="source_ids")
     target_ids = keras.Input(shape=(None,), dtype="int32", name="target_ids")
-    encoder_outputs, encoder_states, source_mask = encoder(source_ids)
+    encoder_outputs, encoder_states, source_mask = encoder(source)
     logits = decoder(target_ids, encoder_outputs, encoder_states, source_mask)
-    return Seq2SeqModel(
-        {"source_ids": source_ids, "target_ids": target_ids}, logits, name=name
-    )
+    return Seq2SeqModel({source.name: source, "target_ids": target_ids}, logits, name=name)
 
 
 def load_model(path):

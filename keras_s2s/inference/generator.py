@@ -8,7 +8,10 @@ Generation and export accept any pair of layers that honour two protocols
   of float `[B, Hs]` (its final state), `mask` bool `[B, S]`, `True` at real
   source tokens. An optional `vocab_size` attribute turns on the id-range
   checks; an optional `reverse_source` attribute (bool) says the outputs are
-  in reversed source order (attention is mapped back).
+  in reversed source order (attention is mapped back). An encoder with a
+  `num_features` attribute F reads float frames `[B, S, F]` instead of ids
+  (its `outputs` and `mask` may have fewer steps than S, e.g. a pyramidal
+  encoder; attention weights are over those steps).
 - **Decoder**: a Keras layer with
   `prepare_memory(outputs, states, mask) -> dict` (batch-first tensors,
   always holding `mask`), `get_initial_state(states) -> list`, and
@@ -152,6 +155,7 @@ class Seq2SeqGenerator:
         self.decoder_layer = decoder
         self.has_attention = getattr(decoder, "attention", None) is not None
         self.source_vocab_size = getattr(encoder, "vocab_size", None)
+        self.num_features = getattr(encoder, "num_features", None)
         self.target_vocab_size = decoder.vocab_size
         self._encode = _EncodeLayer(encoder, decoder, self.source_vocab_size, name="encode")
         self._step = _StepLayer(decoder, bool(getattr(encoder, "reverse_source", False)), name="step")
@@ -161,12 +165,12 @@ class Seq2SeqGenerator:
     def check_tokenizers(self, source_tokenizer, target_tokenizer):
         """Raises ValueError when a tokenizer's vocabulary size differs from
         the model's (a source tokenizer is not checked when the encoder
-        declares no `vocab_size`)."""
+        declares no `vocab_size`, and may then be `None`)."""
         for side, tokenizer, size in (
             ("source", source_tokenizer, self.source_vocab_size),
             ("target", target_tokenizer, self.target_vocab_size),
         ):
-            if size is not None and tokenizer.vocabulary_size != size:
+            if size is not None and tokenizer is not None and tokenizer.vocabulary_size != size:
                 raise ValueError(
                     f"The {side} tokenizer has {tokenizer.vocabulary_size} tokens but the model's "
                     f"{side} vocabulary has {size}. Use the tokenizers the model was trained with."
@@ -180,10 +184,20 @@ class Seq2SeqGenerator:
             parts.append(self.model)
         return all(part.built for part in parts)
 
+    @property
+    def source_spec(self):
+        """`tf.TensorSpec` of a batch of sources: int32 `[B, S]` ids named
+        `source_ids`, or float32 `[B, S, F]` frames named `source_features`
+        for an encoder with `num_features`."""
+        if self.num_features is None:
+            return tf.TensorSpec([None, None], tf.int32, name="source_ids")
+        return tf.TensorSpec([None, None, self.num_features], tf.float32, name="source_features")
+
     def _make_models(self):
-        source_ids = keras.Input((None,), dtype="int32", name="source_ids")
-        encoded = self._encode(source_ids)
-        encoder = keras.Model(source_ids, encoded, name="inference_encoder")
+        source = keras.Input(batch_shape=self.source_spec.shape, dtype=self.source_spec.dtype,
+                             name=self.source_spec.name)
+        encoded = self._encode(source)
+        encoder = keras.Model(source, encoded, name="inference_encoder")
 
         def like(t, name):
             return keras.Input(batch_shape=t.shape, dtype=t.dtype, name=name)
@@ -234,9 +248,10 @@ class Seq2SeqGenerator:
             `[B, K, T, S]` for attention decoders when requested.
         """
         strategy = self.strategy(strategy, **options)
-        source_ids = tf.convert_to_tensor(source_ids, tf.int32)
+        source_ids = tf.convert_to_tensor(source_ids, self.source_spec.dtype)
         encoded = self._encode(source_ids)
-        aux_shape = (tf.shape(source_ids)[1],) if self.has_attention and return_attention else None
+        memory_steps = tf.shape(encoded["memory"]["mask"])[1]
+        aux_shape = (memory_steps,) if self.has_attention and return_attention else None
         result = strategy.search(
             self.step_fn, encoded["state"], encoded["memory"], max_length=max_length,
             bos_id=BOS_ID, eos_id=EOS_ID, pad_id=PAD_ID, aux_shape=aux_shape, seed=seed,
@@ -265,7 +280,9 @@ class Seq2SeqGenerator:
 
         Args:
             source_ids: int array or tensor `[B, S]`, right-padded with 0,
-                ids in `[0, source_vocab_size)`.
+                ids in `[0, source_vocab_size)`; for an encoder with
+                `num_features` F, float frames `[B, S, F]` right-padded with
+                all-zero frames (finite values).
             max_length: int T in [1, `keras_s2s.limits.MAX_GENERATION_LENGTH`],
                 the most tokens generated per sequence (EOS included).
             strategy: a strategy object (`keras_s2s.GreedySearch()`,
@@ -295,7 +312,8 @@ class Seq2SeqGenerator:
             (summed for greedy and sample, divided by the length penalty for
             beam, best first); `lengths` int32 `[B, K]`, tokens up to and
             including EOS; and for attention decoders `attention` float32
-            `[B, K, T, S]`, each row summing to 1 over the real source tokens
+            `[B, K, T, S']` (S' = the encoder's memory steps: S, or fewer
+            for a pyramidal `FeatureEncoder`), each row summing to 1 over the real source tokens
             (zeros after EOS), in the source's own order. PAD and BOS are
             never generated. A source of only padding (or with no time
             steps) gives an empty output: ids all 0, length 0, score 0.
@@ -326,10 +344,7 @@ class Seq2SeqGenerator:
             self._functions[key] = tf.function(
                 lambda ids, seed: self.search(ids, max_length=max_length, strategy=strategy,
                                               seed=seed),
-                input_signature=[
-                    tf.TensorSpec([None, None], tf.int32),
-                    tf.TensorSpec([], tf.int32),
-                ],
+                input_signature=[self.source_spec, tf.TensorSpec([], tf.int32)],
                 jit_compile=bool(jit_compile),
             )
         result = self._functions[key](source_ids, tf.constant(seed, tf.int32))
@@ -338,6 +353,8 @@ class Seq2SeqGenerator:
     def _check_source_ids(self, source_ids):
         if isinstance(source_ids, (list, tuple)):
             source_ids = np.asarray(source_ids)
+        if self.num_features is not None:
+            return self._check_features(source_ids)
         _checks.check_ids("source_ids", source_ids)
         ids = np.asarray(source_ids)
         bad = None
@@ -351,6 +368,29 @@ class Seq2SeqGenerator:
         if ids.shape[1] == 0:  # no time steps: decode from an all-padding source
             ids = np.zeros((ids.shape[0], 1), ids.dtype)
         return tf.constant(ids, tf.int32)
+
+
+    def _check_features(self, features):
+        dtype = keras.backend.standardize_dtype(getattr(features, "dtype", "float32"))
+        if "float" not in dtype:
+            raise TypeError(
+                "This model's encoder reads float frames [B, S, F]. Received: `source` with "
+                f"dtype {dtype}."
+            )
+        frames = np.asarray(features, np.float32)
+        if frames.ndim != 3 or frames.shape[-1] != self.num_features:
+            raise ValueError(
+                f"`source` must be float frames of shape [B, S, {self.num_features}]. "
+                f"Received: shape {tuple(frames.shape)}."
+            )
+        if not np.all(np.isfinite(frames)):
+            raise ValueError(
+                "`source` frames must be finite. Received: a NaN or infinity at index "
+                f"{tuple(int(i) for i in np.argwhere(~np.isfinite(frames))[0])}."
+            )
+        if frames.shape[1] == 0:  # no time steps: decode from an all-padding source
+            frames = np.zeros((frames.shape[0], 1, frames.shape[2]), np.float32)
+        return tf.constant(frames)
 
 
 def _find_part(model, name):

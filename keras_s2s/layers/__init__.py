@@ -7,12 +7,14 @@ from keras_s2s.layers.decoders import AttentionLSTMDecoder
 from keras_s2s.layers.decoders import LSTMDecoder
 from keras_s2s.layers.decoders import PeekyLSTMDecoder
 from keras_s2s.layers.encoder import Encoder
+from keras_s2s.layers.feature_encoder import FeatureEncoder
 
 __all__ = [
     "AttentionLSTMDecoder",
     "BahdanauAttention",
     "BaseAttention",
     "Encoder",
+    "FeatureEncoder",
     "LSTMDecoder",
     "LuongAttention",
     "PeekyLSTMDecoder",

@@ -38,6 +38,67 @@ def reverse_padded(ids, mask):
     return tf.reverse_sequence(ids, lengths, seq_axis=1, batch_axis=0)
 
 
+def _build_stack(layer, input_size, pyramid_layers=0):
+    """Builds `layer.dropout_layer` and `layer.rnn_layers` (the attribute
+    names saved in `.keras` files): `num_layers` (bidirectional) RNNs; with
+    `pyramid_layers=P`, the inputs of layers 1..P have two frames joined."""
+    layer.dropout_layer = keras.layers.Dropout(
+        layer.dropout, dtype=layer.dtype_policy, name="dropout"
+    )
+    layer.rnn_layers = []
+    for i in range(layer.num_layers):
+        if 0 < i <= pyramid_layers:
+            input_size *= 2
+        rnn = make_rnn(layer.cell, layer.units, f"{layer.cell}_{i}", layer.dtype_policy)
+        if layer.bidirectional:
+            rnn = keras.layers.Bidirectional(
+                rnn, dtype=layer.dtype_policy, name=f"bidirectional_{i}"
+            )
+        rnn.build((None, None, input_size))
+        layer.rnn_layers.append(rnn)
+        input_size = layer.output_size
+
+
+def join_frames(x, mask):
+    """Halves the time axis by joining consecutive pairs of frames (Chan et
+    al. 2016, LAS, eq. 5): `[B, S, H] -> [B, ceil(S / 2), 2H]`; a pair is real
+    when its first frame is; an odd length gets one zero frame.
+
+    Args:
+        x: float `[B, S, H]`, zeros at padding.
+        mask: bool `[B, S]`.
+
+    Returns:
+        `(x, mask)`: float `[B, ceil(S / 2), 2H]` and bool `[B, ceil(S / 2)]`.
+    """
+    length = ops.shape(x)[1]
+    odd = length % 2
+    x = ops.pad(x, [[0, 0], [0, odd], [0, 0]])
+    mask = ops.pad(mask, [[0, 0], [0, odd]], constant_values=False)
+    half = (length + odd) // 2
+    x = ops.reshape(x, (ops.shape(x)[0], half, 2 * x.shape[-1]))
+    return x, mask[:, ::2]
+
+
+def _run_stack(layer, x, mask, training, pyramid_layers=0):
+    """Runs the stack built by `_build_stack` over `x` `[B, S, E]` with its
+    `mask`: returns `(outputs zeroed at padding, final states, mask)`."""
+    states = None
+    for i, rnn in enumerate(layer.rnn_layers):
+        joined = 0 < i <= pyramid_layers
+        if joined:
+            x, mask = join_frames(x * ops.expand_dims(ops.cast(mask, x.dtype), -1), mask)
+        result = rnn(layer.dropout_layer(x, training=training), mask=mask, training=training)
+        outputs, layer_states = result[0], list(result[1:])
+        x = outputs + x if (layer.residual and i > 0 and not joined) else outputs
+        states = layer_states
+    if layer.bidirectional:
+        n = layer.num_states
+        states = [ops.concatenate([f, b], axis=-1) for f, b in zip(states[:n], states[n:])]
+    x = x * ops.expand_dims(ops.cast(mask, x.dtype), -1)
+    return x, states, mask
+
+
 @keras.saving.register_keras_serializable(package="keras_s2s")
 class Encoder(keras.layers.Layer):
     """Embedding plus a stack of LSTM or GRU layers over right-padded ids.
@@ -127,20 +188,7 @@ class Encoder(keras.layers.Layer):
             self.vocab_size, self.embedding_dim, dtype=self.dtype_policy, name="embedding"
         )
         self.embedding.build(source_ids_shape)
-        self.dropout_layer = keras.layers.Dropout(
-            self.dropout, dtype=self.dtype_policy, name="dropout"
-        )
-        self.rnn_layers = []
-        input_size = self.embedding_dim
-        for i in range(self.num_layers):
-            rnn = make_rnn(self.cell, self.units, f"{self.cell}_{i}", self.dtype_policy)
-            if self.bidirectional:
-                rnn = keras.layers.Bidirectional(
-                    rnn, dtype=self.dtype_policy, name=f"bidirectional_{i}"
-                )
-            rnn.build((None, None, input_size))
-            self.rnn_layers.append(rnn)
-            input_size = self.output_size
+        _build_stack(self, self.embedding_dim)
 
     def call(self, source_ids, training=None):
         _checks.check_ids("source_ids", source_ids)
@@ -149,17 +197,7 @@ class Encoder(keras.layers.Layer):
         if self.reverse_source:
             source_ids = reverse_padded(source_ids, mask)
         x = self.embedding(source_ids)
-        states = None
-        for i, rnn in enumerate(self.rnn_layers):
-            result = rnn(self.dropout_layer(x, training=training), mask=mask, training=training)
-            outputs, layer_states = result[0], list(result[1:])
-            x = outputs + x if (self.residual and i > 0) else outputs
-            states = layer_states
-        if self.bidirectional:
-            n = self.num_states
-            states = [ops.concatenate([f, b], axis=-1) for f, b in zip(states[:n], states[n:])]
-        x = x * ops.expand_dims(ops.cast(mask, x.dtype), -1)
-        return x, states, mask
+        return _run_stack(self, x, mask, training)
 
     def compute_output_shape(self, source_ids_shape):
         batch, length = source_ids_shape[0], source_ids_shape[1]

@@ -1,0 +1,228 @@
+"""An RNN encoder over float feature frames (speech, time series)."""
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_s2s import _checks
+from keras_s2s import limits
+from keras_s2s.layers.encoder import CELLS, _build_stack, _run_stack
+
+
+def frame_mask(features):
+    """The padding mask of right-padded frames: trailing all-zero frames are
+    padding, every frame up to the last non-zero one is real (an all-zero
+    frame inside a sequence stays real).
+
+    Args:
+        features: float `[B, S, F]`.
+
+    Returns:
+        bool `[B, S]`, `True` at real frames.
+    """
+    nonzero = ops.any(ops.not_equal(features, 0), axis=-1)
+    positions = ops.arange(1, ops.shape(features)[1] + 1, dtype="int32")
+    lengths = ops.max(ops.where(nonzero, positions[None, :], 0), axis=1)
+    return positions[None, :] <= lengths[:, None]
+
+
+def mask_from_lengths(features, lengths):
+    """`features` with the frames at and after `lengths` set to zero, so that
+    `frame_mask` sees `lengths` (for signatures that take lengths).
+
+    Args:
+        features: float `[B, S, F]`.
+        lengths: int `[B]`, real frames per row (clipped to [0, S]).
+
+    Returns:
+        float `[B, S, F]`.
+    """
+    positions = ops.arange(ops.shape(features)[1], dtype="int32")
+    keep = positions[None, :] < ops.cast(lengths, "int32")[:, None]
+    return ops.where(keep[:, :, None], features, ops.zeros_like(features))
+
+
+@keras.saving.register_keras_serializable(package="keras_s2s")
+class FeatureEncoder(keras.layers.Layer):
+    """A stack of LSTM/GRU layers over float feature frames (log-mel
+    spectrograms, sensor readings), with optional pyramidal time reduction
+    and feature normalization. It honours the encoder protocol, so it trains
+    with `model.fit`, generates and exports like the id `Encoder`.
+
+    Padding: sequences are right-padded with all-zero frames; trailing
+    all-zero frames are padding (`frame_mask`). Exports that take `lengths`
+    zero the frames past them first (`mask_from_lengths`).
+
+    Pyramidal reduction (Chan et al. 2016, Listen, Attend and Spell, eq. 5):
+    with `pyramid_layers=P`, the outputs of layers 0..P-1 have consecutive
+    pairs of frames concatenated before layers 1..P read them, so the memory
+    has `ceil(S / 2**P)` steps (faster attention, shorter alignments).
+
+    Normalization: with `normalize=True`, a `keras.layers.Normalization`
+    scales every feature to zero mean and unit variance; call `adapt` on the
+    training features (real frames only) before training. Padding frames
+    stay zero.
+
+    Args:
+        num_features: positive int F, features per frame.
+        units: positive int, units of each RNN layer per direction.
+        cell: `"lstm"` or `"gru"`. Defaults to `"lstm"`.
+        num_layers: positive int, stacked RNN layers. Defaults to 1.
+        bidirectional: bool. Defaults to `False`.
+        residual: bool, residual connections between stacked layers of the
+            same time resolution. Defaults to `False`.
+        dropout: float in [0, 1), on every RNN input. Defaults to 0.
+        pyramid_layers: int in [0, num_layers - 1], time halvings. Defaults
+            to 0.
+        normalize: bool, feature normalization. Defaults to `False`.
+        **kwargs: base `keras.layers.Layer` arguments.
+
+    Call arguments:
+        features: float tensor `[B, S, F]`, right-padded with zero frames.
+        training: bool, enables dropout.
+
+    Returns:
+        A tuple `(outputs, states, mask)`: `outputs` float
+        `[B, ceil(S / 2**P), H]` with `H = units * (2 if bidirectional else
+        1)`, zeros at padding; `states` the top layer's final state (`[h, c]`
+        or `[h]`, each `[B, H]`); `mask` bool `[B, ceil(S / 2**P)]`.
+
+    Raises:
+        ValueError: sizes outside their ranges, unknown `cell`, a bad
+            `pyramid_layers`, or features whose rank is not 3 or whose last
+            axis is not `num_features`.
+        TypeError: integer (id) features.
+
+    References:
+        Chan, Jaitly, Le, Vinyals. Listen, Attend and Spell. ICASSP 2016.
+    """
+
+    def __init__(
+        self,
+        num_features,
+        units,
+        cell="lstm",
+        num_layers=1,
+        bidirectional=False,
+        residual=False,
+        dropout=0.0,
+        pyramid_layers=0,
+        normalize=False,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.num_features = _checks.positive_int("num_features", num_features, limits.MAX_UNITS)
+        self.units = _checks.positive_int("units", units, limits.MAX_UNITS)
+        self.cell = _checks.one_of("cell", cell, CELLS)
+        self.num_layers = _checks.positive_int("num_layers", num_layers, limits.MAX_LAYERS)
+        self.bidirectional = bool(bidirectional)
+        self.residual = bool(residual)
+        self.dropout = _checks.probability("dropout", dropout)
+        self.pyramid_layers = _checks.non_negative_int("pyramid_layers", pyramid_layers)
+        if self.pyramid_layers >= self.num_layers:
+            raise ValueError(
+                "`pyramid_layers` halves time between stacked layers, so it must be at most "
+                f"num_layers - 1 = {self.num_layers - 1}. Received: "
+                f"pyramid_layers={pyramid_layers} with num_layers={num_layers}."
+            )
+        self.normalize = bool(normalize)
+        self.normalization = None
+        if self.normalize:
+            self.normalization = keras.layers.Normalization(
+                axis=-1, dtype="float32", name="normalization")
+
+    @property
+    def output_size(self):
+        """Size H of the outputs and of each final state."""
+        return self.units * (2 if self.bidirectional else 1)
+
+    @property
+    def num_states(self):
+        """Number of state tensors: 2 for LSTM (h, c), 1 for GRU (h)."""
+        return 2 if self.cell == "lstm" else 1
+
+    @property
+    def time_reduction(self):
+        """Source frames per memory step: `2 ** pyramid_layers`."""
+        return 2**self.pyramid_layers
+
+    def adapt(self, features):
+        """Computes the normalization statistics from real frames only.
+
+        Args:
+            features: float array `[N, S, F]` right-padded with zero frames,
+                or a list of `[S_i, F]` arrays.
+
+        Raises:
+            ValueError: the encoder was made with `normalize=False`, or no
+                real frame was given.
+        """
+        if self.normalization is None:
+            raise ValueError("`adapt` needs an encoder made with normalize=True.")
+        if isinstance(features, (list, tuple)):
+            frames = np.concatenate([np.asarray(f, "float32").reshape(-1, self.num_features)
+                                     for f in features])
+        else:
+            features = np.asarray(features, "float32")
+            frames = features[np.asarray(frame_mask(features))]
+        if not len(frames):
+            raise ValueError("`adapt` received no real (non-padding) frame.")
+        self.normalization.adapt(frames)
+
+    def build(self, features_shape):
+        if self.normalization is not None and not self.normalization.built:
+            self.normalization.build((None, self.num_features))  # frames; broadcasts over time
+        _build_stack(self, self.num_features, self.pyramid_layers)
+
+    def call(self, features, training=None):
+        _check_features("features", features, self.num_features)
+        features = ops.cast(features, "float32")
+        mask = frame_mask(features)
+        x = features
+        if self.normalization is not None:
+            x = self.normalization(x) * ops.expand_dims(ops.cast(mask, x.dtype), -1)
+        x = ops.cast(x, self.compute_dtype)
+        return _run_stack(self, x, mask, training, self.pyramid_layers)
+
+    def compute_output_shape(self, features_shape):
+        batch, length = features_shape[0], features_shape[1]
+        if length is not None:
+            length = -(-length // self.time_reduction)
+        return (
+            (batch, length, self.output_size),
+            [(batch, self.output_size)] * self.num_states,
+            (batch, length),
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "num_features": self.num_features,
+                "units": self.units,
+                "cell": self.cell,
+                "num_layers": self.num_layers,
+                "bidirectional": self.bidirectional,
+                "residual": self.residual,
+                "dropout": self.dropout,
+                "pyramid_layers": self.pyramid_layers,
+                "normalize": self.normalize,
+            }
+        )
+        return config
+
+
+def _check_features(name, features, num_features):
+    """TypeError/ValueError for features that are not float `[B, S, F]`."""
+    dtype = keras.backend.standardize_dtype(getattr(features, "dtype", "float32"))
+    if "float" not in dtype:
+        raise TypeError(
+            f"`{name}` must be float frames [B, S, F]. Received: dtype {dtype} (ids go to an "
+            "Encoder, not a FeatureEncoder)."
+        )
+    shape = tuple(features.shape)
+    if len(shape) != 3 or (shape[-1] is not None and shape[-1] != num_features):
+        raise ValueError(
+            f"`{name}` must have shape [B, S, {num_features}] (num_features={num_features}). "
+            f"Received: shape {shape}."
+        )
