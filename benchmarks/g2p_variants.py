@@ -39,9 +39,7 @@ def main(argv=None):
         overrides = dict(VARIANTS[name])
         if args.smoke:
             overrides.update(epochs=1, units=16, embedding_dim=8, max_train_examples=300, max_eval_examples=30)
-        attention = overrides.pop("attention")
         config = runs.task_config("g2p", **overrides)
-        config.attention = attention  # task_config treats None as "not given"
         metrics = runs.train(config, pathlib.Path(args.run_root) / name, verbose=0, log=lambda *a: None)
         results[name] = {
             "test_wer": metrics["test"]["wer"], "test_per": metrics["test"]["per"],

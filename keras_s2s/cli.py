@@ -35,29 +35,41 @@ _POSITIVE = _int_at_least(1)
 
 
 def _model_flags(parser):
+    """Training flags; the model's are derived from `build_seq2seq`'s options
+    (`runs.RUN_MODEL_OPTIONS`). A flag not given is absent from the parsed
+    namespace (`argparse.SUPPRESS`), so "not given" never reads as `None`."""
+    from keras_s2s import runs
+
+    given = dict(default=argparse.SUPPRESS)
     defaults = "(default: the task's)"
     parser.add_argument("--run-dir", help="where to write the run (default: runs/TASK)")
-    parser.add_argument("--epochs", type=_POSITIVE, help=f"training epochs {defaults}")
-    parser.add_argument("--batch-size", type=_POSITIVE, help=f"examples per batch {defaults}")
-    parser.add_argument("--learning-rate", type=float, help=f"Adam learning rate {defaults}")
-    parser.add_argument("--units", type=_POSITIVE, help=f"decoder units {defaults}")
-    parser.add_argument("--embedding-dim", type=_POSITIVE, help=f"embedding size {defaults}")
-    parser.add_argument("--num-layers", type=_POSITIVE, help=f"stacked RNN layers {defaults}")
-    parser.add_argument("--cell", choices=["lstm", "gru"], help=f"RNN cell {defaults}")
-    parser.add_argument("--attention", help="bahdanau | luong | luong_general | luong_concat | none")
-    parser.add_argument("--bidirectional", action=argparse.BooleanOptionalAction, default=None)
-    parser.add_argument("--input-feeding", action=argparse.BooleanOptionalAction, default=None)
-    parser.add_argument("--peeky", action=argparse.BooleanOptionalAction, default=None)
-    parser.add_argument("--reverse-source", action=argparse.BooleanOptionalAction, default=None)
-    parser.add_argument("--dropout", type=float, help=f"dropout rate {defaults}")
-    parser.add_argument("--lr-schedule", choices=["cosine", "constant"], help="learning-rate schedule")
-    parser.add_argument("--patience", type=_int_at_least(0), help="early-stopping patience in epochs")
-    parser.add_argument("--seed", type=_int_at_least(0), help="random seed (default: 0)")
-    parser.add_argument("--num-beams", type=_POSITIVE, help="beams for the final evaluation (1 = greedy)")
-    parser.add_argument("--source-tokenizer", choices=["char", "word", "subword"])
-    parser.add_argument("--target-tokenizer", choices=["char", "word", "subword"])
-    parser.add_argument("--max-train-examples", type=_POSITIVE, help="use only the first N training examples")
-    parser.add_argument("--max-eval-examples", type=_POSITIVE, help="evaluate on the first N dev/test examples")
+    for name, option in runs.RUN_MODEL_OPTIONS.items():
+        flag = "--" + name.replace("_", "-")
+        if option.type is bool:
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, help=option.help, **given)
+            continue
+        kind = {int: _POSITIVE, float: float, str: str}[option.type]
+        choices = option.choices
+        if choices is not None and option.nullable:
+            choices = (*choices, "none")  # "none" is the value None (e.g. no attention)
+        parser.add_argument(flag, type=kind, choices=choices, help=f"{option.help} {defaults}",
+                            **given)
+    parser.add_argument("--epochs", type=_POSITIVE, help=f"training epochs {defaults}", **given)
+    parser.add_argument("--batch-size", type=_POSITIVE, help=f"examples per batch {defaults}", **given)
+    parser.add_argument("--learning-rate", type=float, help=f"Adam learning rate {defaults}", **given)
+    parser.add_argument("--lr-schedule", choices=["cosine", "constant"], help="learning-rate schedule",
+                        **given)
+    parser.add_argument("--patience", type=_int_at_least(0), help="early-stopping patience in epochs",
+                        **given)
+    parser.add_argument("--seed", type=_int_at_least(0), help="random seed (default: 0)", **given)
+    parser.add_argument("--num-beams", type=_POSITIVE, help="beams for the final evaluation (1 = greedy)",
+                        **given)
+    parser.add_argument("--source-tokenizer", choices=["char", "word", "subword"], **given)
+    parser.add_argument("--target-tokenizer", choices=["char", "word", "subword"], **given)
+    parser.add_argument("--max-train-examples", type=_POSITIVE,
+                        help="use only the first N training examples", **given)
+    parser.add_argument("--max-eval-examples", type=_POSITIVE,
+                        help="evaluate on the first N dev/test examples", **given)
 
 
 def build_parser():
@@ -95,12 +107,10 @@ def _train(args):
         raise ValueError(f"Pass a task or --tsv, not both. Received: task={args.task!r}, --tsv={args.tsv!r}.")
     fields = {f.name for f in dataclasses.fields(runs.TrainConfig)}
     overrides = {k: v for k, v in vars(args).items() if k in fields and k not in ("task", "tsv")}
-    if overrides.get("attention") == "none":
-        overrides["attention"] = None
-        overrides["peeky"] = overrides.get("peeky") or False
+    overrides = {k: None if v == "none" else v for k, v in overrides.items()}
+    if "attention" in overrides and overrides["attention"] is None:
+        overrides.setdefault("peeky", False)  # no attention: a plain decoder unless --peeky
     config = runs.task_config(args.task, tsv=args.tsv, **overrides)
-    if args.attention == "none":
-        config.attention = None
     run_dir = args.run_dir or os.path.join("runs", config.task)
     print(f"training {config.task} -> {run_dir}")
     metrics = runs.train(config, run_dir, verbose=0 if args.quiet else 1)

@@ -114,9 +114,69 @@ def make_dataset(
     targets = target_tokenizer.encode_ragged(
         target_texts, max_length=None if max_length is None else max_length + 1
     )
+    return _teacher_forcing(sources, targets, "source_ids", batch_size=batch_size,
+                            shuffle=shuffle, bucket_by_length=bucket_by_length, seed=seed)
+
+
+def make_feature_dataset(
+    features,
+    target_texts,
+    target_tokenizer,
+    *,
+    batch_size,
+    shuffle=True,
+    bucket_by_length=True,
+    seed=0,
+):
+    """A teacher-forcing dataset over float frames (speech, time series):
+    `({"source_features", "target_ids"}, target_out)`.
+
+    As `make_dataset`, with frames in place of source ids: each batch is
+    right-padded with all-zero frames (the padding rule of
+    `keras_s2s.FeatureEncoder`), and buckets group examples of similar
+    frame count.
+
+    Args:
+        features: list of float arrays `[S_i, F]` (no frame all zero).
+        target_texts: list of str, as many as `features`.
+        target_tokenizer: a `keras_s2s.text.Tokenizer`.
+        batch_size, shuffle, bucket_by_length, seed: as `make_dataset`.
+
+    Returns:
+        A `tf.data.Dataset` of `(inputs, target_out)`:
+        `inputs["source_features"]` float32 `[B, S, F]`,
+        `inputs["target_ids"]` and `target_out` int32 `[B, T]`.
+
+    Raises:
+        ValueError: empty or mismatched inputs, frames of different sizes F,
+            or `batch_size <= 0`.
+    """
+    batch_size = _checks.positive_int("batch_size", batch_size)
+    features, target_texts = list(features), list(target_texts)
+    _checks.same_length("features", features, "target_texts", target_texts)
+    if not features:
+        raise ValueError("The dataset is empty: no feature/target pairs were given.")
+    sizes = {np.shape(f)[-1] for f in features}
+    if len(sizes) != 1 or any(np.ndim(f) != 2 for f in features):
+        raise ValueError(
+            "`features` must be float arrays [S_i, F] with one F. Received: ranks "
+            f"{sorted({np.ndim(f) for f in features})} and sizes {sorted(sizes)}."
+        )
+    lengths = np.array([len(f) for f in features], np.int64)
+    sources = tf.RaggedTensor.from_row_lengths(
+        np.concatenate(features).astype(np.float32), lengths)
+    targets = target_tokenizer.encode_ragged(target_texts)
+    return _teacher_forcing(sources, targets, "source_features", batch_size=batch_size,
+                            shuffle=shuffle, bucket_by_length=bucket_by_length, seed=seed)
+
+
+def _teacher_forcing(sources, targets, source_key, *, batch_size, shuffle, bucket_by_length,
+                     seed):
+    """Shifted targets, length buckets and padding over ragged sources and targets."""
     dataset = tf.data.Dataset.from_tensor_slices((sources, targets))
+    count = int(sources.nrows())
     if shuffle:
-        dataset = dataset.shuffle(len(source_texts), seed=seed, reshuffle_each_iteration=True)
+        dataset = dataset.shuffle(count, seed=seed, reshuffle_each_iteration=True)
 
     def split(source, target):
         bos = tf.fill([1], tf.constant(2, target.dtype))
@@ -141,7 +201,7 @@ def make_dataset(
     else:
         dataset = dataset.padded_batch(batch_size)
     dataset = dataset.map(
-        lambda s, t_in, t_out: ({"source_ids": s, "target_ids": t_in}, t_out),
+        lambda s, t_in, t_out: ({source_key: s, "target_ids": t_in}, t_out),
         num_parallel_calls=tf.data.AUTOTUNE,
     )
     return dataset.prefetch(tf.data.AUTOTUNE)

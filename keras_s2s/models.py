@@ -1,5 +1,10 @@
 """`build_seq2seq`: the training model in one call."""
 
+import collections
+import inspect
+import re
+import typing
+
 import keras
 
 from keras_s2s import _checks
@@ -8,7 +13,7 @@ from keras_s2s.layers import attention as attention_lib
 from keras_s2s.layers.decoders import AttentionLSTMDecoder
 from keras_s2s.layers.decoders import LSTMDecoder
 from keras_s2s.layers.decoders import PeekyLSTMDecoder
-from keras_s2s.layers.encoder import Encoder
+from keras_s2s.layers.encoder import CELLS, Encoder
 from keras_s2s.layers.feature_encoder import FeatureEncoder
 
 ENCODER_NAME = "encoder"
@@ -74,22 +79,22 @@ def build_seq2seq(
     source_vocab_size,
     target_vocab_size,
     *,
-    embedding_dim=128,
-    units=256,
-    cell="lstm",
-    num_layers=1,
-    bidirectional=False,
-    residual=False,
-    attention=None,
-    input_feeding=False,
-    peeky=False,
-    reverse_source=False,
-    dropout=0.0,
-    encoder_units=None,
-    num_features=None,
-    pyramid_layers=0,
-    normalize_features=False,
-    name="seq2seq",
+    embedding_dim: int = 128,
+    units: int = 256,
+    cell: str = "lstm",
+    num_layers: int = 1,
+    bidirectional: bool = False,
+    residual: bool = False,
+    attention: str | attention_lib.BaseAttention | None = None,
+    input_feeding: bool = False,
+    peeky: bool = False,
+    reverse_source: bool = False,
+    dropout: float = 0.0,
+    encoder_units: int | None = None,
+    num_features: int | None = None,
+    pyramid_layers: int = 0,
+    normalize_features: bool = False,
+    name: str = "seq2seq",
 ):
     """Builds an RNN encoder-decoder training model (teacher forcing).
 
@@ -223,6 +228,44 @@ def build_seq2seq(
     encoder_outputs, encoder_states, source_mask = encoder(source)
     logits = decoder(target_ids, encoder_outputs, encoder_states, source_mask)
     return Seq2SeqModel({source.name: source, "target_ids": target_ids}, logits, name=name)
+
+
+ModelOption = collections.namedtuple("ModelOption", ["default", "type", "nullable", "help", "choices"])
+_CHOICES = {"cell": CELLS, "attention": attention_lib.ATTENTION_NAMES}
+
+
+def model_options():
+    """`build_seq2seq`'s options, read from its own signature and docstring
+    (the one place they are listed; `runs.TrainConfig` and the command-line
+    flags are derived from it).
+
+    Returns:
+        A dict `name -> ModelOption(default, type, nullable, help, choices)`
+        in signature order, without `name`: `type` is `bool`, `int`,
+        `float` or `str` (the plain type a run file or a flag holds),
+        `nullable` whether `None` is a value (e.g. `attention=None`: no
+        attention), `help` the first sentence of the docstring entry,
+        `choices` a tuple of allowed strings or `None`.
+    """
+    helps = _docstring_args(build_seq2seq.__doc__)
+    options = {}
+    for parameter in inspect.signature(build_seq2seq).parameters.values():
+        if parameter.kind is not parameter.KEYWORD_ONLY or parameter.name == "name":
+            continue
+        kinds = typing.get_args(parameter.annotation) or (parameter.annotation,)
+        plain = next(t for t in (bool, int, float, str) if t in kinds)
+        options[parameter.name] = ModelOption(
+            parameter.default, plain, type(None) in kinds, helps[parameter.name],
+            _CHOICES.get(parameter.name))
+    return options
+
+
+def _docstring_args(doc):
+    """`{argument: first sentence}` from a Google-style `Args:` section."""
+    section = doc.split("Args:", 1)[1].split("\n\n", 1)[0]
+    entries = re.findall(r"^ {8}(\w+): (.*?)(?=^ {8}\w+:|\Z)", section, flags=re.M | re.S)
+    first = (re.split(r"(?<! al)\. ", " ".join(text.split()))[0] for _, text in entries)
+    return {name: sentence.rstrip(".") for (name, _), sentence in zip(entries, first)}
 
 
 def load_model(path):

@@ -31,47 +31,47 @@ from keras_s2s.data import make_dataset, read_tsv
 from keras_s2s.inference import build_inference_model
 from keras_s2s.losses import MaskedSparseCategoricalCrossentropy
 from keras_s2s.metrics import MaskedAccuracy
-from keras_s2s.models import build_seq2seq, load_model
+from keras_s2s.models import build_seq2seq, load_model, model_options
 from keras_s2s.text import CharTokenizer, SubwordTokenizer, WordTokenizer, load_tokenizer
 
 
-@dataclasses.dataclass
-class TrainConfig:
-    """Settings of a training run (stored as config.json).
+# Model options a text run can set: build_seq2seq's own (models.model_options),
+# less those of feature sources. Runs default to a bidirectional Luong model.
+RUN_MODEL_OPTIONS = {name: option for name, option in model_options().items()
+                     if name not in ("num_features", "pyramid_layers", "normalize_features")}
+_RUN_MODEL_DEFAULTS = dict(embedding_dim=64, bidirectional=True, attention="luong", dropout=0.1)
+_RUN_FIELDS = [
+    ("task", str, "g2p"), ("tsv", str, None), ("source_tokenizer", str, "char"),
+    ("target_tokenizer", str, "word"), ("lowercase_source", bool, False),
+]
+_TRAINING_FIELDS = [
+    ("epochs", int, 10), ("batch_size", int, 128), ("learning_rate", float, 2e-3),
+    ("lr_schedule", str, "cosine"), ("clipnorm", float, 5.0), ("patience", int, 3),
+    ("seed", int, 0), ("max_train_examples", int, None), ("max_eval_examples", int, None),
+    ("num_beams", int, 4), ("subword_vocabulary_size", int, 8000), ("dev_fraction", float, 0.05),
+]
+TrainConfig = dataclasses.make_dataclass(
+    "TrainConfig",
+    [(name, kind, dataclasses.field(default=default))
+     for name, kind, default in _RUN_FIELDS
+     + [(name, option.type, _RUN_MODEL_DEFAULTS.get(name, option.default))
+        for name, option in RUN_MODEL_OPTIONS.items()]
+     + _TRAINING_FIELDS],
+)
+TrainConfig.__module__ = __name__
+TrainConfig.__doc__ = """Settings of a training run (stored as config.json).
 
-    Model fields are `build_seq2seq` arguments; `source_tokenizer` and
-    `target_tokenizer` are `"char"`, `"word"` or `"subword"`; `lr_schedule`
-    is `"cosine"` (decay to 0 over all epochs) or `"constant"`;
-    `num_beams` is the beam width of the final evaluation (1 = greedy).
+    Model fields are `build_seq2seq`'s options (derived from its signature:
+    `RUN_MODEL_OPTIONS`), with run defaults `embedding_dim=64`,
+    `bidirectional=True`, `attention="luong"`, `dropout=0.1`; `None` is a
+    value where `build_seq2seq` takes it (`attention=None`: no attention).
+    `source_tokenizer` and `target_tokenizer` are `"char"`, `"word"` or
+    `"subword"`; `lr_schedule` is `"cosine"` (decay to 0 over all epochs) or
+    `"constant"`; `num_beams` is the beam width of the final evaluation
+    (1 = greedy).
     """
-
-    task: str = "g2p"
-    tsv: str = None
-    source_tokenizer: str = "char"
-    target_tokenizer: str = "word"
-    lowercase_source: bool = False
-    embedding_dim: int = 64
-    units: int = 256
-    cell: str = "lstm"
-    num_layers: int = 1
-    bidirectional: bool = True
-    attention: str = "luong"
-    input_feeding: bool = False
-    peeky: bool = False
-    reverse_source: bool = False
-    dropout: float = 0.1
-    epochs: int = 10
-    batch_size: int = 128
-    learning_rate: float = 2e-3
-    lr_schedule: str = "cosine"
-    clipnorm: float = 5.0
-    patience: int = 3
-    seed: int = 0
-    max_train_examples: int = None
-    max_eval_examples: int = None
-    num_beams: int = 4
-    subword_vocabulary_size: int = 8000
-    dev_fraction: float = 0.05
+_NULLABLE = {name for name, option in RUN_MODEL_OPTIONS.items() if option.nullable} | {
+    name for name, _, default in _RUN_FIELDS + _TRAINING_FIELDS if default is None}
 
 
 # Defaults per task; command-line flags override them.
@@ -89,7 +89,8 @@ TOKENIZERS = {"char": CharTokenizer, "word": WordTokenizer, "subword": SubwordTo
 
 
 def task_config(task, tsv=None, **overrides):
-    """A `TrainConfig` for a task with its defaults, then `overrides`.
+    """A `TrainConfig` for a task with its defaults, then `overrides` (every
+    given value counts, `None` included: `attention=None` is no attention).
 
     Raises:
         ValueError: unknown task, or `--tsv` missing/given wrongly.
@@ -99,7 +100,7 @@ def task_config(task, tsv=None, **overrides):
     _checks.one_of("task", task, tuple(TASK_DEFAULTS))
     if task == "tsv" and tsv is None:
         raise ValueError("task 'tsv' needs a file: pass tsv=PATH (--tsv PATH).")
-    config = {**TASK_DEFAULTS[task], **{k: v for k, v in overrides.items() if v is not None}}
+    config = {**TASK_DEFAULTS[task], **overrides}
     config = TrainConfig(task=task, tsv=None if tsv is None else str(tsv), **config)
     return config_from_dict(dataclasses.asdict(config), "training settings")
 
@@ -123,13 +124,6 @@ def read_json(path):
         ) from None
 
 
-def _expected_type(field):
-    """The type a `TrainConfig` field holds, from its annotation."""
-    return {"str": str, "int": int, "bool": bool, "float": float}[
-        field.type if isinstance(field.type, str) else field.type.__name__
-    ]
-
-
 def config_from_dict(values, source="config"):
     """A `TrainConfig` from a dict (a run's config.json "train" section).
 
@@ -149,8 +143,8 @@ def config_from_dict(values, source="config"):
         raise ValueError(f"{source}: unknown training settings {unknown}. "
                          f"Expected some of {sorted(fields)}.")
     for key, value in values.items():
-        expected = _expected_type(fields[key])
-        if value is None and (fields[key].default is None or key == "attention"):
+        expected = fields[key].type
+        if value is None and key in _NULLABLE:
             continue
         ok = isinstance(value, expected) and (expected is bool or not isinstance(value, bool))
         if expected is float:
@@ -167,6 +161,8 @@ def config_from_dict(values, source="config"):
                       ("embedding_dim", limits.MAX_UNITS), ("num_layers", limits.MAX_LAYERS),
                       ("epochs", None), ("batch_size", None)):
         _checks.positive_int(name, getattr(config, name), cap)
+    if config.encoder_units is not None:
+        _checks.positive_int("encoder_units", config.encoder_units, limits.MAX_UNITS)
     for name in ("learning_rate", "clipnorm"):
         _checks.real(name, getattr(config, name), 0.0, float("inf"), low_inclusive=False)
     return config
@@ -352,10 +348,7 @@ def train(config, run_dir, *, verbose=1, log=print):
 
     model = build_seq2seq(
         source_tokenizer.vocabulary_size, target_tokenizer.vocabulary_size,
-        embedding_dim=config.embedding_dim, units=config.units, cell=config.cell,
-        num_layers=config.num_layers, bidirectional=config.bidirectional,
-        attention=config.attention, input_feeding=config.input_feeding, peeky=config.peeky,
-        reverse_source=config.reverse_source, dropout=config.dropout,
+        **{name: getattr(config, name) for name in RUN_MODEL_OPTIONS},
     )
     train_data = make_dataset(train_split.sources, train_split.targets, source_tokenizer,
                               target_tokenizer, batch_size=config.batch_size, seed=config.seed)

