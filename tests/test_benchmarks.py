@@ -73,3 +73,13 @@ def test_peak_rss_smoke():
     assert len(rows) == 5
     # TFLite runs without TensorFlow, so it must stay far below the process that only imports the package
     assert 0 < rows["TFLite (LiteRT only, batch 1)"] < rows["import keras_s2s"] / 2
+
+
+@pytest.mark.slow
+def test_morse_smoke():
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "morse.py"), "--smoke"], check=True, cwd=ROOT,
+                   timeout=600)
+    report = json.loads((ROOT / "benchmarks" / "results" / "smoke" / "morse.json").read_text())
+    assert set(report["results"]) == {"test_10db", "test_20db"}
+    assert all(0 <= r["greedy"]["cer"] and 0 <= r["beam4"]["wer"] <= 1 for r in report["results"].values())
+    assert (ROOT / "benchmarks" / "results" / "smoke" / "morse_attention.png").read_bytes()[:4] == b"\x89PNG"
