@@ -32,8 +32,7 @@ def main(argv=None):
         report = example["main"](argv)
         folder = RESULTS / "smoke" if args.smoke else RESULTS
         folder.mkdir(parents=True, exist_ok=True)
-        shutil.copy(pathlib.Path(out) / "morse_attention.png", folder / "morse_attention.png")
-    report.pop("saved_model")
+        shutil.copy(pathlib.Path(out) / "attention.png", folder / "morse_attention.png")
     report["command"] = "python benchmarks/morse.py" + (" --smoke" if args.smoke else "")
     if not args.smoke and (args.examples, args.epochs) != (20000, 12):
         report["command"] += f" --examples {args.examples} --epochs {args.epochs}"

@@ -214,7 +214,7 @@ def section_morse():
         f"20 log-mel features every 20 ms (`keras_s2s.datasets.morse_audio`). Test words never occur in "
         f"training. Model: pyramidal bidirectional `FeatureEncoder` (2 layers, one time halving, "
         f"feature normalization) + LSTM decoder with Luong general attention, {r['parameters']:,} "
-        f"parameters; {r['train_examples']:,} training words, {r['epochs']} epochs, trained in "
+        f"parameters; {r['examples']:,} training words, {r['epochs']} epochs, trained in "
         f"{r['train_seconds'] / 60:.1f} min (data generation {r['data_seconds']:.0f} s).\n\n")
     out.append(command_line(r))
     out.append("| test set | greedy CER | greedy WER | beam 4 CER | beam 4 WER | goal (CER at 10 dB) |\n"

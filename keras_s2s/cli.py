@@ -2,6 +2,7 @@
 
     keras-s2s train g2p                      # the main job: G2P on CMUdict
     keras-s2s train dates | addition
+    keras-s2s train morse                    # Morse-code audio -> text (float frames in)
     keras-s2s train --tsv pairs.tsv          # any "source<TAB>target" corpus
     keras-s2s evaluate runs/g2p [--split test] [--num-beams 4]
     keras-s2s predict runs/g2p hello world
@@ -76,7 +77,7 @@ def build_parser():
     parser = argparse.ArgumentParser(prog="keras-s2s", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     train = sub.add_parser("train", help="train a model and write a run directory")
-    train.add_argument("task", nargs="?", help="g2p | dates | addition (or use --tsv)")
+    train.add_argument("task", nargs="?", help="g2p | dates | addition | morse (or use --tsv)")
     train.add_argument("--tsv", help="a 'source<TAB>target' file to train on")
     train.add_argument("--quiet", action="store_true", help="no progress bars")
     _model_flags(train)
@@ -98,9 +99,42 @@ def build_parser():
     return parser
 
 
+_MORSE_FLAGS = ("epochs", "units", "seed", "max_train_examples")
+
+
+def _train_morse(args):
+    from keras_s2s import feature_runs
+
+    given = {k for k in vars(args) if k not in ("command", "task", "tsv", "quiet", "run_dir")}
+    if given - set(_MORSE_FLAGS):
+        raise ValueError(
+            f"`train morse` takes --epochs, --units, --seed, --max-train-examples and --run-dir. "
+            f"Received: {', '.join('--' + k.replace('_', '-') for k in sorted(given - set(_MORSE_FLAGS)))}."
+        )
+    options = {k: getattr(args, k) for k in ("epochs", "units", "seed") if k in given}
+    if "max_train_examples" in given:
+        options["examples"] = args.max_train_examples
+    run_dir = args.run_dir or os.path.join("runs", "morse")
+    print(f"training morse -> {run_dir}")
+    metrics = feature_runs.train_morse(run_dir, verbose=0 if args.quiet else 1, **options)
+    print(f"trained {metrics['epochs']} epochs in {metrics['train_seconds']:.0f} s "
+          f"({metrics['parameters']:,} parameters)")
+    _print_morse(metrics["results"])
+    print(f"run directory: {run_dir}")
+    return 0
+
+
+def _print_morse(results):
+    for name, result in results.items():
+        print(f"  {name}: greedy CER {result['greedy']['cer']:.2%} WER {result['greedy']['wer']:.2%}, "
+              f"beam 4 CER {result['beam4']['cer']:.2%} WER {result['beam4']['wer']:.2%}")
+
+
 def _train(args):
     from keras_s2s import runs
 
+    if args.task == "morse":
+        return _train_morse(args)
     if args.task is None and args.tsv is None:
         raise ValueError("Name a task (g2p, dates, addition) or pass --tsv FILE.")
     if args.task is not None and args.tsv is not None:
@@ -137,8 +171,11 @@ def _print_metrics(metrics):
 
 
 def _evaluate(args):
-    from keras_s2s import runs
+    from keras_s2s import feature_runs, runs
 
+    if feature_runs.is_morse_run(args.run_dir):
+        print(json.dumps(feature_runs.evaluate_morse_run(args.run_dir), indent=2))
+        return 0
     run = runs.Run.load(args.run_dir)
     split = runs.load_splits(run.config)[args.split]
     scores, _ = run.evaluate(split, num_beams=args.num_beams)
@@ -147,8 +184,11 @@ def _evaluate(args):
 
 
 def _predict(args):
-    from keras_s2s import runs
+    from keras_s2s import feature_runs, runs
 
+    if feature_runs.is_morse_run(args.run_dir):
+        raise ValueError(f"{args.run_dir!r} transcribes audio frames, not text: use the exported "
+                         "SavedModel (keras-s2s export) or keras_s2s.feature_runs.transcribe.")
     run = runs.Run.load(args.run_dir)
     for text, out in zip(args.texts, run.translate(args.texts, num_beams=args.num_beams)):
         print(f"{text}\t{out}")
@@ -156,8 +196,22 @@ def _predict(args):
 
 
 def _export(args):
-    from keras_s2s import export, runs
+    from keras_s2s import export, feature_runs, runs
 
+    if feature_runs.is_morse_run(args.run_dir):
+        from keras_s2s.inference import build_inference_model
+
+        model, letters, stored = feature_runs.load_morse_run(args.run_dir)
+        generator = build_inference_model(model)
+        if args.format == "saved_model":
+            path = export.export_saved_model(generator, args.out, target_tokenizer=letters,
+                                             max_length=stored["max_length"],
+                                             strategy=args.strategy, num_beams=args.num_beams)
+        else:
+            path = export.export_tflite(generator, args.out, max_length=stored["max_length"],
+                                        quantization=args.quantization, target_tokenizer=letters)
+        print(f"exported {args.format} to {path}")
+        return 0
     run = runs.Run.load(args.run_dir)
     if args.format == "saved_model":
         path = export.export_saved_model(

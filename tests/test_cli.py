@@ -95,3 +95,26 @@ def test_model_flags_and_run_fields_come_from_build_seq2seq(capsys):
     assert runs.task_config("g2p").attention == "luong"
     with pytest.raises(SystemExit):
         parser.parse_args(["train", "g2p", "--cell", "rnn"])
+
+
+@pytest.mark.slow
+def test_train_morse_smoke_evaluate_and_export(tmp_path, capsys):
+    run_dir = tmp_path / "morse"
+    assert cli.main(["train", "morse", "--run-dir", str(run_dir), "--epochs", "1", "--units", "16",
+                     "--max-train-examples", "64", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "test_10db: greedy CER" in out and "test_20db" in out
+    for name in ["config.json", "metrics.json", "model.keras", "target_tokenizer.json", "history.csv",
+                 "attention.png"]:
+        assert (run_dir / name).is_file(), name
+    assert cli.main(["evaluate", str(run_dir)]) == 0
+    scores = json.loads(capsys.readouterr().out)
+    stored = json.loads((run_dir / "metrics.json").read_text())["results"]
+    assert scores == stored  # the test audio renders again exactly
+    assert cli.main(["export", str(run_dir), "--format", "saved_model", "--out", str(tmp_path / "sm")]) == 0
+    assert (tmp_path / "sm" / "1" / "saved_model.pb").is_file()
+    assert cli.main(["export", str(run_dir), "--format", "tflite", "--out", str(tmp_path / "m.tflite")]) == 0
+    assert cli.main(["predict", str(run_dir), "x"]) == 2
+    assert "audio frames" in capsys.readouterr().err
+    assert cli.main(["train", "morse", "--attention", "bahdanau", "--run-dir", str(run_dir)]) == 2
+    assert "--attention" in capsys.readouterr().err

@@ -166,7 +166,8 @@ def _word_list(max_letters):
 
 
 def morse_audio(num_examples=12000, num_test=500, *, snr_db=(5.0, 25.0), test_snr_db=(10.0, 20.0),
-                wpm=(12.0, 25.0), pitch=(500.0, 900.0), jitter=0.1, max_letters=6, seed=0):
+                wpm=(12.0, 25.0), pitch=(500.0, 900.0), jitter=0.1, max_letters=6, seed=0,
+                splits=None):
     """Morse-code audio of CMUdict words -> the words (speech-to-text in miniature).
 
     Words (2 to `max_letters` letters a-z) are split by word: test words never
@@ -187,6 +188,9 @@ def morse_audio(num_examples=12000, num_test=500, *, snr_db=(5.0, 25.0), test_sn
         jitter: relative timing jitter. Defaults to 0.1.
         max_letters: longest word. Defaults to 6.
         seed: int. Defaults to 0.
+        splits: optional collection of split names to render (the others are
+            drawn, so the rest stays the same, but not rendered). Defaults
+            to all.
 
     Returns:
         A dict of `AudioSplit`: `"train"`, `"dev"` and `"test_<level>db"`;
@@ -222,9 +226,10 @@ def morse_audio(num_examples=12000, num_test=500, *, snr_db=(5.0, 25.0), test_sn
             features.extend(log_mel(waves[start : start + 512]))
         return AudioSplit(features, list(texts), levels)
 
-    splits = {"train": build(*draw(num_examples, train_words), snr_db),
-              "dev": build(*draw(num_test, train_words), snr_db)}
+    wanted = None if splits is None else set(splits)
+    drawn = {"train": (*draw(num_examples, train_words), snr_db),
+             "dev": (*draw(num_test, train_words), snr_db)}
     texts, settings = draw(num_test, test_words)
     for level in test_snr_db:
-        splits[f"test_{level:g}db"] = build(texts, settings, float(level))
-    return splits
+        drawn[f"test_{level:g}db"] = (texts, settings, float(level))
+    return {name: build(*args) for name, args in drawn.items() if wanted is None or name in wanted}
