@@ -86,6 +86,20 @@ def test_bad_feature_inputs_and_arguments():
 
 
 # -------------------------------------------------------------------- model
+def assert_greedy_is_teacher_forced_argmax(model, generator, x):
+    """Step-wise greedy tokens = argmax (over tokens but PAD/BOS) of the
+    training model fed those tokens; returns the greedy output."""
+    greedy = generator.generate(x, max_length=MAX_LENGTH)
+    forced_in = np.concatenate([np.full((len(x), 1), keras_s2s.BOS_ID, "int32"),
+                                greedy["ids"][:, 0, :-1]], axis=1)
+    logits = np.array(model({"source_features": x, "target_ids": forced_in}))
+    logits[..., [keras_s2s.PAD_ID, keras_s2s.BOS_ID]] = -np.inf
+    for i in range(len(x)):
+        n = greedy["lengths"][i, 0]
+        np.testing.assert_array_equal(logits[i, :n].argmax(-1), greedy["ids"][i, 0, :n])
+    return greedy
+
+
 def feature_model(**kwargs):
     model = keras_s2s.build_seq2seq(None, V, num_features=F, embedding_dim=8, units=16,
                                     num_layers=2, **kwargs)
@@ -107,14 +121,7 @@ def test_feature_model_fits_saves_and_step_equals_training():
                         batch_size=8, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
     generator = keras_s2s.build_inference_model(model)
-    greedy = generator.generate(x, max_length=MAX_LENGTH)
-    forced_in = np.concatenate([np.full((16, 1), keras_s2s.BOS_ID, "int32"),
-                                greedy["ids"][:, 0, :-1]], axis=1)
-    logits = np.array(model({"source_features": x, "target_ids": forced_in}))
-    logits[..., [keras_s2s.PAD_ID, keras_s2s.BOS_ID]] = -np.inf
-    for i in range(16):
-        n = greedy["lengths"][i, 0]
-        np.testing.assert_array_equal(logits[i, :n].argmax(-1), greedy["ids"][i, 0, :n])
+    greedy = assert_greedy_is_teacher_forced_argmax(model, generator, x)
     assert greedy["attention"].shape == (16, 1, MAX_LENGTH, 5)  # 9 frames -> 5 memory steps
 
 
@@ -209,14 +216,7 @@ def test_user_conv_gru_encoder_over_frames_token_exact(tmp_path):
     decoder.output_dense.kernel.assign(decoder.output_dense.kernel * 20.0)
     generator = keras_s2s.build_inference_model(encoder=encoder, decoder=decoder)
     x, lengths = frames(10, seed=3)
-    greedy = generator.generate(x, max_length=MAX_LENGTH)
-    forced_in = np.concatenate([np.full((10, 1), keras_s2s.BOS_ID, "int32"),
-                                greedy["ids"][:, 0, :-1]], axis=1)
-    logits = np.array(model({"source_features": x, "target_ids": forced_in}))
-    logits[..., [keras_s2s.PAD_ID, keras_s2s.BOS_ID]] = -np.inf
-    for i in range(10):
-        n = greedy["lengths"][i, 0]
-        np.testing.assert_array_equal(logits[i, :n].argmax(-1), greedy["ids"][i, 0, :n])
+    greedy = assert_greedy_is_teacher_forced_argmax(model, generator, x)
     beam1 = generator.generate(x, max_length=MAX_LENGTH, strategy=keras_s2s.BeamSearch(1))
     np.testing.assert_array_equal(beam1["ids"], greedy["ids"])
     beam = generator.generate(x, max_length=MAX_LENGTH, strategy=keras_s2s.BeamSearch(3))

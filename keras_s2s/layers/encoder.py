@@ -38,27 +38,6 @@ def reverse_padded(ids, mask):
     return tf.reverse_sequence(ids, lengths, seq_axis=1, batch_axis=0)
 
 
-def _build_stack(layer, input_size, pyramid_layers=0):
-    """Builds `layer.dropout_layer` and `layer.rnn_layers` (the attribute
-    names saved in `.keras` files): `num_layers` (bidirectional) RNNs; with
-    `pyramid_layers=P`, the inputs of layers 1..P have two frames joined."""
-    layer.dropout_layer = keras.layers.Dropout(
-        layer.dropout, dtype=layer.dtype_policy, name="dropout"
-    )
-    layer.rnn_layers = []
-    for i in range(layer.num_layers):
-        if 0 < i <= pyramid_layers:
-            input_size *= 2
-        rnn = make_rnn(layer.cell, layer.units, f"{layer.cell}_{i}", layer.dtype_policy)
-        if layer.bidirectional:
-            rnn = keras.layers.Bidirectional(
-                rnn, dtype=layer.dtype_policy, name=f"bidirectional_{i}"
-            )
-        rnn.build((None, None, input_size))
-        layer.rnn_layers.append(rnn)
-        input_size = layer.output_size
-
-
 def join_frames(x, mask):
     """Halves the time axis by joining consecutive pairs of frames (Chan et
     al. 2016, LAS, eq. 5): `[B, S, H] -> [B, ceil(S / 2), 2H]`; a pair is real
@@ -80,27 +59,97 @@ def join_frames(x, mask):
     return x, mask[:, ::2]
 
 
-def _run_stack(layer, x, mask, training, pyramid_layers=0):
-    """Runs the stack built by `_build_stack` over `x` `[B, S, E]` with its
-    `mask`: returns `(outputs zeroed at padding, final states, mask)`."""
-    states = None
-    for i, rnn in enumerate(layer.rnn_layers):
-        joined = 0 < i <= pyramid_layers
-        if joined:
-            x, mask = join_frames(x * ops.expand_dims(ops.cast(mask, x.dtype), -1), mask)
-        result = rnn(layer.dropout_layer(x, training=training), mask=mask, training=training)
-        outputs, layer_states = result[0], list(result[1:])
-        x = outputs + x if (layer.residual and i > 0 and not joined) else outputs
-        states = layer_states
-    if layer.bidirectional:
-        n = layer.num_states
-        states = [ops.concatenate([f, b], axis=-1) for f, b in zip(states[:n], states[n:])]
-    x = x * ops.expand_dims(ops.cast(mask, x.dtype), -1)
-    return x, states, mask
+class RNNStack(keras.layers.Layer):
+    """The RNN stack shared by `Encoder` and `FeatureEncoder` (not a layer to
+    use on its own): `num_layers` fused LSTM/GRU layers, optionally
+    bidirectional and residual, dropout on every input, the padding mask
+    passed explicitly; with `pyramid_layers=P`, the inputs of layers 1..P
+    have pairs of frames joined (`join_frames`).
+
+    Args:
+        units, cell, num_layers, bidirectional, residual, dropout: see
+            `Encoder`.
+    """
+
+    def __init__(self, units, cell="lstm", num_layers=1, bidirectional=False, residual=False,
+                 dropout=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.units = _checks.positive_int("units", units, limits.MAX_UNITS)
+        self.cell = _checks.one_of("cell", cell, CELLS)
+        self.num_layers = _checks.positive_int("num_layers", num_layers, limits.MAX_LAYERS)
+        self.bidirectional = bool(bidirectional)
+        self.residual = bool(residual)
+        self.dropout = _checks.probability("dropout", dropout)
+
+    @property
+    def output_size(self):
+        """Size H of the outputs and of each final state."""
+        return self.units * (2 if self.bidirectional else 1)
+
+    @property
+    def num_states(self):
+        """Number of state tensors: 2 for LSTM (h, c), 1 for GRU (h)."""
+        return 2 if self.cell == "lstm" else 1
+
+    def _build_stack(self, input_size, pyramid_layers=0):
+        """Builds `dropout_layer` and `rnn_layers` (the attribute names saved
+        in `.keras` files)."""
+        self.dropout_layer = keras.layers.Dropout(
+            self.dropout, dtype=self.dtype_policy, name="dropout"
+        )
+        self.rnn_layers = []
+        for i in range(self.num_layers):
+            if 0 < i <= pyramid_layers:
+                input_size *= 2
+            rnn = make_rnn(self.cell, self.units, f"{self.cell}_{i}", self.dtype_policy)
+            if self.bidirectional:
+                rnn = keras.layers.Bidirectional(
+                    rnn, dtype=self.dtype_policy, name=f"bidirectional_{i}"
+                )
+            rnn.build((None, None, input_size))
+            self.rnn_layers.append(rnn)
+            input_size = self.output_size
+
+    def _run_stack(self, x, mask, training, pyramid_layers=0):
+        """Runs the stack over `x` `[B, S, E]` with its `mask`: returns
+        `(outputs zeroed at padding, final states, mask)`."""
+        states = None
+        for i, rnn in enumerate(self.rnn_layers):
+            joined = 0 < i <= pyramid_layers
+            if joined:
+                x, mask = join_frames(x * ops.expand_dims(ops.cast(mask, x.dtype), -1), mask)
+            result = rnn(self.dropout_layer(x, training=training), mask=mask, training=training)
+            outputs, layer_states = result[0], list(result[1:])
+            x = outputs + x if (self.residual and i > 0 and not joined) else outputs
+            states = layer_states
+        if self.bidirectional:
+            n = self.num_states
+            states = [ops.concatenate([f, b], axis=-1) for f, b in zip(states[:n], states[n:])]
+        x = x * ops.expand_dims(ops.cast(mask, x.dtype), -1)
+        return x, states, mask
+
+    def _memory_length(self, length):
+        """Memory steps for `length` source steps (`None` when unknown)."""
+        return length
+
+    def compute_output_shape(self, source_shape):
+        batch, length = source_shape[0], self._memory_length(source_shape[1])
+        return (
+            (batch, length, self.output_size),
+            [(batch, self.output_size)] * self.num_states,
+            (batch, length),
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"units": self.units, "cell": self.cell, "num_layers": self.num_layers,
+                       "bidirectional": self.bidirectional, "residual": self.residual,
+                       "dropout": self.dropout})
+        return config
 
 
 @keras.saving.register_keras_serializable(package="keras_s2s")
-class Encoder(keras.layers.Layer):
+class Encoder(RNNStack):
     """Embedding plus a stack of LSTM or GRU layers over right-padded ids.
 
     Layers are `keras.layers.LSTM`/`GRU` (the fused, cuDNN-eligible kernels),
@@ -162,33 +211,18 @@ class Encoder(keras.layers.Layer):
         reverse_source=False,
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        super().__init__(units, cell=cell, num_layers=num_layers, bidirectional=bidirectional,
+                         residual=residual, dropout=dropout, **kwargs)
         self.vocab_size = _checks.positive_int("vocab_size", vocab_size, limits.MAX_VOCAB_SIZE)
         self.embedding_dim = _checks.positive_int("embedding_dim", embedding_dim, limits.MAX_UNITS)
-        self.units = _checks.positive_int("units", units, limits.MAX_UNITS)
-        self.cell = _checks.one_of("cell", cell, CELLS)
-        self.num_layers = _checks.positive_int("num_layers", num_layers, limits.MAX_LAYERS)
-        self.bidirectional = bool(bidirectional)
-        self.residual = bool(residual)
-        self.dropout = _checks.probability("dropout", dropout)
         self.reverse_source = bool(reverse_source)
-
-    @property
-    def output_size(self):
-        """Size H of the outputs and of each final state."""
-        return self.units * (2 if self.bidirectional else 1)
-
-    @property
-    def num_states(self):
-        """Number of state tensors: 2 for LSTM (h, c), 1 for GRU (h)."""
-        return 2 if self.cell == "lstm" else 1
 
     def build(self, source_ids_shape):
         self.embedding = keras.layers.Embedding(
             self.vocab_size, self.embedding_dim, dtype=self.dtype_policy, name="embedding"
         )
         self.embedding.build(source_ids_shape)
-        _build_stack(self, self.embedding_dim)
+        self._build_stack(self.embedding_dim)
 
     def call(self, source_ids, training=None):
         _checks.check_ids("source_ids", source_ids)
@@ -197,30 +231,10 @@ class Encoder(keras.layers.Layer):
         if self.reverse_source:
             source_ids = reverse_padded(source_ids, mask)
         x = self.embedding(source_ids)
-        return _run_stack(self, x, mask, training)
-
-    def compute_output_shape(self, source_ids_shape):
-        batch, length = source_ids_shape[0], source_ids_shape[1]
-        state_shape = (batch, self.output_size)
-        return (
-            (batch, length, self.output_size),
-            [state_shape] * self.num_states,
-            (batch, length),
-        )
+        return self._run_stack(x, mask, training)
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            {
-                "vocab_size": self.vocab_size,
-                "embedding_dim": self.embedding_dim,
-                "units": self.units,
-                "cell": self.cell,
-                "num_layers": self.num_layers,
-                "bidirectional": self.bidirectional,
-                "residual": self.residual,
-                "dropout": self.dropout,
-                "reverse_source": self.reverse_source,
-            }
-        )
+        config.update({"vocab_size": self.vocab_size, "embedding_dim": self.embedding_dim,
+                       "reverse_source": self.reverse_source})
         return config

@@ -6,7 +6,7 @@ from keras import ops
 
 from keras_s2s import _checks
 from keras_s2s import limits
-from keras_s2s.layers.encoder import CELLS, _build_stack, _run_stack
+from keras_s2s.layers.encoder import RNNStack
 
 
 def frame_mask(features):
@@ -43,7 +43,7 @@ def mask_from_lengths(features, lengths):
 
 
 @keras.saving.register_keras_serializable(package="keras_s2s")
-class FeatureEncoder(keras.layers.Layer):
+class FeatureEncoder(RNNStack):
     """A stack of LSTM/GRU layers over float feature frames (log-mel
     spectrograms, sensor readings), with optional pyramidal time reduction
     and feature normalization. It honours the encoder protocol, so it trains
@@ -110,14 +110,9 @@ class FeatureEncoder(keras.layers.Layer):
         normalize=False,
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        super().__init__(units, cell=cell, num_layers=num_layers, bidirectional=bidirectional,
+                         residual=residual, dropout=dropout, **kwargs)
         self.num_features = _checks.positive_int("num_features", num_features, limits.MAX_UNITS)
-        self.units = _checks.positive_int("units", units, limits.MAX_UNITS)
-        self.cell = _checks.one_of("cell", cell, CELLS)
-        self.num_layers = _checks.positive_int("num_layers", num_layers, limits.MAX_LAYERS)
-        self.bidirectional = bool(bidirectional)
-        self.residual = bool(residual)
-        self.dropout = _checks.probability("dropout", dropout)
         self.pyramid_layers = _checks.non_negative_int("pyramid_layers", pyramid_layers)
         if self.pyramid_layers >= self.num_layers:
             raise ValueError(
@@ -130,16 +125,6 @@ class FeatureEncoder(keras.layers.Layer):
         if self.normalize:
             self.normalization = keras.layers.Normalization(
                 axis=-1, dtype="float32", name="normalization")
-
-    @property
-    def output_size(self):
-        """Size H of the outputs and of each final state."""
-        return self.units * (2 if self.bidirectional else 1)
-
-    @property
-    def num_states(self):
-        """Number of state tensors: 2 for LSTM (h, c), 1 for GRU (h)."""
-        return 2 if self.cell == "lstm" else 1
 
     @property
     def time_reduction(self):
@@ -172,7 +157,7 @@ class FeatureEncoder(keras.layers.Layer):
     def build(self, features_shape):
         if self.normalization is not None and not self.normalization.built:
             self.normalization.build((None, self.num_features))  # frames; broadcasts over time
-        _build_stack(self, self.num_features, self.pyramid_layers)
+        self._build_stack(self.num_features, self.pyramid_layers)
 
     def call(self, features, training=None):
         _check_features("features", features, self.num_features)
@@ -182,33 +167,15 @@ class FeatureEncoder(keras.layers.Layer):
         if self.normalization is not None:
             x = self.normalization(x) * ops.expand_dims(ops.cast(mask, x.dtype), -1)
         x = ops.cast(x, self.compute_dtype)
-        return _run_stack(self, x, mask, training, self.pyramid_layers)
+        return self._run_stack(x, mask, training, self.pyramid_layers)
 
-    def compute_output_shape(self, features_shape):
-        batch, length = features_shape[0], features_shape[1]
-        if length is not None:
-            length = -(-length // self.time_reduction)
-        return (
-            (batch, length, self.output_size),
-            [(batch, self.output_size)] * self.num_states,
-            (batch, length),
-        )
+    def _memory_length(self, length):
+        return None if length is None else -(-length // self.time_reduction)
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            {
-                "num_features": self.num_features,
-                "units": self.units,
-                "cell": self.cell,
-                "num_layers": self.num_layers,
-                "bidirectional": self.bidirectional,
-                "residual": self.residual,
-                "dropout": self.dropout,
-                "pyramid_layers": self.pyramid_layers,
-                "normalize": self.normalize,
-            }
-        )
+        config.update({"num_features": self.num_features, "pyramid_layers": self.pyramid_layers,
+                       "normalize": self.normalize})
         return config
 
 
