@@ -43,7 +43,8 @@ class Seq2SeqModel(keras.Model):
     converts them: Keras would silently cast float ids to int32.
 
     Call arguments:
-        inputs: dict `{"source_ids": int [B, S], "target_ids": int [B, T]}`.
+        inputs: dict `{"source_ids": int [B, S], "target_ids": int [B, T]}`
+            (`"source_features"` float `[B, S, F]` for a feature model).
 
     Returns:
         Logits float `[B, T, V]`.
@@ -72,6 +73,11 @@ class Seq2SeqModel(keras.Model):
             for key in names:
                 if key.endswith("_ids"):
                     _checks.check_ids(key, inputs[key])
+                elif key.endswith("_features"):  # Keras would silently cast ids to float
+                    dtype = keras.backend.standardize_dtype(getattr(inputs[key], "dtype", "float32"))
+                    if "float" not in dtype:
+                        raise TypeError(f"`{key}` must be float frames [B, S, F]. Received: "
+                                        f"{key} with dtype {dtype}.")
         return super().__call__(inputs, *args, **kwargs)
 
 

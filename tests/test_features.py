@@ -125,6 +125,12 @@ def test_feature_model_fits_saves_and_step_equals_training():
     assert greedy["attention"].shape == (16, 1, MAX_LENGTH, 5)  # 9 frames -> 5 memory steps
 
 
+def test_model_refuses_integer_frames():
+    model = feature_model()
+    with pytest.raises(TypeError, match="source_features.*float frames.*int32"):
+        model({"source_features": np.ones((1, 3, F), "int32"), "target_ids": np.ones((1, 2), "int32")})
+
+
 def test_generate_checks_frames():
     generator = keras_s2s.build_inference_model(feature_model())
     x, _ = frames(2)

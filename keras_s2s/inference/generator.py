@@ -111,7 +111,10 @@ class Seq2SeqGenerator:
             "state": [...]}` plus `"attention"` float `[B, S]` (in the
             source's order, also with `reverse_source`) for attention decoders.
         has_attention: bool.
-        source_vocab_size, target_vocab_size: ints.
+        source_vocab_size, target_vocab_size: ints (`source_vocab_size` is
+            `None` for an encoder without one, e.g. over frames).
+        num_features: int F for an encoder over float frames, else `None`;
+            then `encoder` takes `source_features` float32 `[B, S, F]`.
 
     Example, driving the decoder yourself (e.g. an interactive chatbot that
     shows tokens as they come):
