@@ -58,7 +58,12 @@ def _model_flags(parser):
     parser.add_argument("--epochs", type=_POSITIVE, help=f"training epochs {defaults}", **given)
     parser.add_argument("--batch-size", type=_POSITIVE, help=f"examples per batch {defaults}", **given)
     parser.add_argument("--learning-rate", type=float, help=f"Adam learning rate {defaults}", **given)
-    parser.add_argument("--lr-schedule", choices=["cosine", "constant"], help="learning-rate schedule",
+    parser.add_argument("--lr-schedule", choices=list(runs.LR_SCHEDULES),
+                        help="learning-rate schedule (warmup_cosine: linear warm-up, then cosine decay)",
+                        **given)
+    parser.add_argument("--warmup-steps", type=_int_at_least(0),
+                        help="warm-up steps of warmup_cosine (default: 5%% of all steps)", **given)
+    parser.add_argument("--label-smoothing", type=float, help="label smoothing of the loss (default: 0)",
                         **given)
     parser.add_argument("--patience", type=_int_at_least(0), help="early-stopping patience in epochs",
                         **given)

@@ -46,7 +46,8 @@ _RUN_FIELDS = [
 ]
 _TRAINING_FIELDS = [
     ("epochs", int, 10), ("batch_size", int, 128), ("learning_rate", float, 2e-3),
-    ("lr_schedule", str, "cosine"), ("clipnorm", float, 5.0), ("patience", int, 3),
+    ("lr_schedule", str, "cosine"), ("warmup_steps", int, 0), ("label_smoothing", float, 0.0),
+    ("clipnorm", float, 5.0), ("patience", int, 3),
     ("seed", int, 0), ("max_train_examples", int, None), ("max_eval_examples", int, None),
     ("num_beams", int, 4), ("subword_vocabulary_size", int, 8000), ("dev_fraction", float, 0.05),
 ]
@@ -66,12 +67,54 @@ TrainConfig.__doc__ = """Settings of a training run (stored as config.json).
     `bidirectional=True`, `attention="luong"`, `dropout=0.1`; `None` is a
     value where `build_seq2seq` takes it (`attention=None`: no attention).
     `source_tokenizer` and `target_tokenizer` are `"char"`, `"word"` or
-    `"subword"`; `lr_schedule` is `"cosine"` (decay to 0 over all epochs) or
+    `"subword"`; `lr_schedule` is one of `LR_SCHEDULES` (see
+    `learning_rate_schedule`; `warmup_steps` 0 means 5% of all steps),
+    `label_smoothing` goes to the loss, or
     `"constant"`; `num_beams` is the beam width of the final evaluation
     (1 = greedy).
     """
 _NULLABLE = {name for name, option in RUN_MODEL_OPTIONS.items() if option.nullable} | {
     name for name, _, default in _RUN_FIELDS + _TRAINING_FIELDS if default is None}
+
+
+LR_SCHEDULES = ("cosine", "constant", "warmup_cosine")
+
+
+def learning_rate_schedule(name, learning_rate, *, total_steps, warmup_steps=None):
+    """A learning rate (schedule) by name, from Keras' own schedules.
+
+    - `"constant"`: `learning_rate` throughout.
+    - `"cosine"`: `keras.optimizers.schedules.CosineDecay` from
+      `learning_rate` to 0 over `total_steps`.
+    - `"warmup_cosine"`: linear warm-up from 0 to `learning_rate` over
+      `warmup_steps` (Goyal et al. 2017; the Transformer's warm-up), then
+      cosine decay to 0 at `total_steps` (`CosineDecay`'s `warmup_target`).
+
+    Args:
+        name: one of `LR_SCHEDULES`.
+        learning_rate: float > 0, the peak rate.
+        total_steps: positive int, optimizer steps of the whole run.
+        warmup_steps: positive int, or `None` for 5% of `total_steps` (at
+            least 1); at most `total_steps - 1`. `"warmup_cosine"` only.
+
+    Returns:
+        A float or a `keras.optimizers.schedules.LearningRateSchedule`.
+
+    Raises:
+        ValueError: unknown name or bad step counts.
+    """
+    _checks.one_of("lr_schedule", name, LR_SCHEDULES)
+    total_steps = _checks.positive_int("total_steps", total_steps)
+    if name == "constant":
+        return learning_rate
+    if name == "cosine":
+        return keras.optimizers.schedules.CosineDecay(learning_rate, total_steps)
+    if warmup_steps is None:
+        warmup_steps = max(1, total_steps // 20)
+    warmup_steps = min(_checks.positive_int("warmup_steps", warmup_steps), max(1, total_steps - 1))
+    return keras.optimizers.schedules.CosineDecay(
+        0.0, max(1, total_steps - warmup_steps), warmup_target=learning_rate,
+        warmup_steps=warmup_steps)
 
 
 # Defaults per task; command-line flags override them.
@@ -156,7 +199,9 @@ def config_from_dict(values, source="config"):
     _checks.one_of("task", config.task, tuple(TASK_DEFAULTS))
     _checks.one_of("source_tokenizer", config.source_tokenizer, tuple(TOKENIZERS))
     _checks.one_of("target_tokenizer", config.target_tokenizer, tuple(TOKENIZERS))
-    _checks.one_of("lr_schedule", config.lr_schedule, ("cosine", "constant"))
+    _checks.one_of("lr_schedule", config.lr_schedule, LR_SCHEDULES)
+    _checks.non_negative_int("warmup_steps", config.warmup_steps)
+    _checks.probability("label_smoothing", config.label_smoothing)
     for name, cap in (("num_beams", limits.MAX_NUM_SEQUENCES), ("units", limits.MAX_UNITS),
                       ("embedding_dim", limits.MAX_UNITS), ("num_layers", limits.MAX_LAYERS),
                       ("epochs", None), ("batch_size", None)):
@@ -352,13 +397,13 @@ def train(config, run_dir, *, verbose=1, log=print):
     )
     train_data = make_dataset(train_split.sources, train_split.targets, source_tokenizer,
                               target_tokenizer, batch_size=config.batch_size, seed=config.seed)
-    learning_rate = config.learning_rate
-    if config.lr_schedule == "cosine":
-        total_steps = max(1, int(train_data.cardinality()) * config.epochs)
-        learning_rate = keras.optimizers.schedules.CosineDecay(config.learning_rate, total_steps)
+    learning_rate = learning_rate_schedule(
+        config.lr_schedule, config.learning_rate,
+        total_steps=max(1, int(train_data.cardinality()) * config.epochs),
+        warmup_steps=config.warmup_steps or None)
     model.compile(
         keras.optimizers.Adam(learning_rate, clipnorm=config.clipnorm),
-        MaskedSparseCategoricalCrossentropy(),
+        MaskedSparseCategoricalCrossentropy(label_smoothing=config.label_smoothing),
         metrics=[MaskedAccuracy()],
     )
     dev = splits["dev"]
