@@ -1,6 +1,7 @@
 """Search strategies on fake step functions: exact tokens from fixed log-probs."""
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from keras_s2s.inference import beam_search, greedy_search, process_logits, sample_search
@@ -202,3 +203,36 @@ def test_search_compiles_with_xla():
     g, b = run()
     np.testing.assert_array_equal(g[0], [A, EOS, 0, 0, 0])
     np.testing.assert_array_equal(b[0, 0], [B, EOS, 0, 0, 0])
+
+
+def test_coverage_penalty_is_gnmt_and_changes_the_winner():
+    # From BOS: A 0.6, B 0.4 (attention [0.5, 0.5] while reading BOS). Reading A the decoder looks
+    # only at source word 0 ([1, 0]), reading B at both ([0.5, 0.5]); then EOS. Raw log-probability
+    # prefers A EOS; coverage prefers B EOS (A leaves word 1 at coverage 0.5).
+    table = np.zeros((V, V))
+    table[BOS] = probs(A=0.6, B=0.4)
+    table[A] = probs(EOS=1.0)
+    table[B] = probs(EOS=1.0)
+    table[EOS] = probs(EOS=1.0)
+    attention = np.zeros((V, 3), "float32")  # 2 real source words + 1 padding
+    attention[BOS] = [0.5, 0.5, 0.0]
+    attention[A] = [1.0, 0.0, 0.0]
+    attention[B] = [0.5, 0.5, 0.0]
+    log_table = tf.constant(np.log(table + 1e-12), tf.float32)
+
+    def step_fn(tokens, state, memory, index):
+        return tf.gather(log_table, tokens), state, tf.gather(tf.constant(attention), tokens)
+
+    mask = tf.constant([[True, True, False]] * 2)
+    common = dict(max_length=4, num_beams=2, length_penalty=0.0, num_return_sequences=2, bos_id=BOS,
+                  eos_id=EOS)
+    plain = beam_search(step_fn, STATE, MEMORY, **common)
+    np.testing.assert_array_equal(plain["ids"][0, 0, :2], [A, EOS])
+    beta = 1.0
+    out = beam_search(step_fn, STATE, MEMORY, coverage_penalty=beta, source_mask=mask, **common)
+    np.testing.assert_array_equal(out["ids"][0, :, :2], [[B, EOS], [A, EOS]])
+    # coverage after "B EOS": [0.5+0.5, 0.5+0.5] -> cp 0; after "A EOS": [0.5+1, 0.5+0] -> log 0.5
+    np.testing.assert_allclose(out["scores"][0], [np.log(0.4), np.log(0.6) + beta * np.log(0.5)],
+                               rtol=1e-5)
+    with pytest.raises(ValueError, match="source_mask"):
+        beam_search(step_fn, STATE, MEMORY, coverage_penalty=1.0, **common)

@@ -168,3 +168,18 @@ def test_export_refuses_sampling_objects(tmp_path):
     with pytest.raises(ValueError, match="deterministic strategy.*SampleSearch"):
         export.export_tflite(generator(), tmp_path / "m.tflite", max_length=4,
                              strategy=keras_s2s.SampleSearch(seed=1))
+
+
+def test_coverage_penalty_through_the_generator():
+    gen = generator()
+    _, ids = sources()
+    plain = gen.generate(ids, max_length=6, strategy=keras_s2s.BeamSearch(3, 0.0))
+    zero = gen.generate(ids, max_length=6, strategy="beam", num_beams=3, length_penalty=0.0,
+                        coverage_penalty=0.0)
+    np.testing.assert_array_equal(zero["ids"], plain["ids"])
+    covered = gen.generate(ids, max_length=6, strategy=keras_s2s.BeamSearch(3, 0.0, coverage_penalty=2.0))
+    assert covered["ids"].shape == plain["ids"].shape and np.all(np.isfinite(covered["scores"]))
+    no_attention = keras_s2s.build_inference_model(keras_s2s.build_seq2seq(12, 10, embedding_dim=4,
+                                                                           units=8))
+    with pytest.raises(ValueError, match="attention"):
+        no_attention.generate(ids, max_length=4, strategy=keras_s2s.BeamSearch(2, coverage_penalty=1.0))

@@ -276,6 +276,7 @@ class Seq2SeqGenerator:
         num_beams=None,
         length_penalty=None,
         num_return_sequences=None,
+        coverage_penalty=None,
         seed=None,
         jit_compile=False,
     ):
@@ -294,8 +295,8 @@ class Seq2SeqGenerator:
                 the options below. Defaults to `"greedy"`.
             temperature, top_k, top_p: for `"sample"`, see `SampleSearch`
                 (defaults 1, 0, 1).
-            num_beams, length_penalty: for `"beam"`, see `BeamSearch`
-                (defaults 4, 0.6).
+            num_beams, length_penalty, coverage_penalty: for `"beam"`, see
+                `BeamSearch` (defaults 4, 0.6, 0).
             num_return_sequences: for `"sample"` and `"beam"`; must be 1 for
                 `"greedy"`. Defaults to 1.
                 The options above apply to a strategy name only; options
@@ -336,6 +337,7 @@ class Seq2SeqGenerator:
         strategy = self.strategy(
             strategy, temperature=temperature, top_k=top_k, top_p=top_p, num_beams=num_beams,
             length_penalty=length_penalty, num_return_sequences=num_return_sequences,
+            coverage_penalty=coverage_penalty,
         )
         seed = strategies_lib.check_seed(seed)
         if seed is None:

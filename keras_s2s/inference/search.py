@@ -227,8 +227,10 @@ def beam_search(
     length_penalty=0.6,
     num_return_sequences=1,
     aux_shape=None,
+    coverage_penalty=0.0,
+    source_mask=None,
 ):
-    """Beam search with the GNMT length penalty and n-best output.
+    """Beam search with the GNMT length and coverage penalties, n-best output.
 
     Beams are folded into the batch inside (`[B] -> [B * K]`); callers never
     tile. At every step the `K * V` extensions of the `K` beams of a source
@@ -239,6 +241,13 @@ def beam_search(
     hypotheses compete with live ones until the end. With `num_beams=1` the
     tokens equal `greedy_search`'s.
 
+    With `coverage_penalty=beta > 0` the rank adds GNMT's coverage penalty
+    (Wu et al. 2016, eq. 14; tfa's `coverage_penalty_weight`):
+    `cp(X; Y) = beta * sum_i log(min(sum_j p_ij, 1))` over the real source
+    positions i (`source_mask`), where `p_ij` is the attention on source
+    position i at target step j (the `aux` that `step_fn` returns, `[N, S]`),
+    so hypotheses that leave source words unattended rank lower.
+
     Args:
         step_fn, initial_state, memory, max_length, bos_id, eos_id, pad_id,
             aux_shape: as `greedy_search`.
@@ -246,10 +255,13 @@ def beam_search(
         length_penalty: float alpha >= 0; 0 ranks by raw log-probability.
             Defaults to 0.6.
         num_return_sequences: positive int N <= K, hypotheses returned.
+        coverage_penalty: float beta >= 0. Defaults to 0 (off).
+        source_mask: bool `[B, S]`, real source positions; needed when
+            `coverage_penalty > 0` (then `step_fn` must return attention).
 
     Returns:
         A dict: `ids` int32 `[B, N, T]`, best first (pad after EOS);
-        `scores` float32 `[B, N]`, `log P(Y|X) / lp(Y)`; `lengths` int32
+        `scores` float32 `[B, N]`, `log P(Y|X) / lp(Y) + cp(X; Y)`; `lengths` int32
         `[B, N]` (EOS included); `aux` `[B, N, T, ...]` when requested.
     """
     k = num_beams
@@ -277,10 +289,25 @@ def beam_search(
         out.set_shape(t.shape)
         return out
 
-    def cond(i, tokens, state, log_probs, scores, finished, lengths, ids, aux):
+    use_coverage = coverage_penalty > 0
+    if use_coverage:
+        if source_mask is None:
+            raise ValueError("`coverage_penalty` needs `source_mask` (the real source positions).")
+        real = tf.cast(tf.repeat(source_mask, k, axis=0), tf.float32)  # [B * K, S]
+        coverage = tf.zeros_like(real)
+    else:
+        real = coverage = tf.zeros([batch * k, 0])
+
+    def coverage_term(total_attention):
+        """beta * sum_i log(min(coverage_i, 1)) over real positions, [B, K]."""
+        capped = tf.minimum(total_attention, 1.0)
+        logs = tf.where(real > 0, tf.math.log(tf.maximum(capped, 1e-30)), 0.0)
+        return coverage_penalty * tf.reshape(tf.reduce_sum(logs, axis=1), [batch, k])
+
+    def cond(i, tokens, state, log_probs, scores, finished, lengths, ids, aux, coverage):
         return tf.logical_and(i < max_length, tf.logical_not(tf.reduce_all(finished)))
 
-    def body(i, tokens, state, log_probs, scores, finished, lengths, ids, aux):
+    def body(i, tokens, state, log_probs, scores, finished, lengths, ids, aux, coverage):
         logits, state, step_aux = step_fn(tokens, state, memory, i)
         step = tf.nn.log_softmax(tf.cast(logits, tf.float32), axis=-1)
         vocab = tf.shape(step)[-1]
@@ -290,6 +317,12 @@ def beam_search(
         total = log_probs[:, :, None] + step  # [B, K, V]
         new_lengths = lengths + tf.cast(tf.logical_not(finished), tf.int32)
         ranked = total / gnmt_length_penalty(new_lengths, length_penalty)[:, :, None]
+        if use_coverage:
+            if step_aux is None:
+                raise ValueError("`coverage_penalty` needs a step function that returns attention.")
+            live = tf.reshape(tf.logical_not(finished), [-1, 1])
+            coverage = coverage + tf.where(live, tf.cast(step_aux, tf.float32), 0.0)
+            ranked = ranked + coverage_term(coverage)[:, :, None]
         top_scores, top_index = tf.math.top_k(tf.reshape(ranked, [batch, k * vocab]), k=k)
         parent = top_index // vocab
         token = top_index % vocab
@@ -304,15 +337,17 @@ def beam_search(
             step_aux = reorder(tf.cast(step_aux, tf.float32), parent)
             aux = _write(reorder(aux, parent), i, tf.where(keep, step_aux, 0.0), max_length)
         state = tf.nest.map_structure(lambda t: reorder(t, parent), state)
-        return i + 1, flat_token, state, log_probs, top_scores, finished, lengths, ids, aux
+        if use_coverage:
+            coverage = reorder(coverage, parent)
+        return i + 1, flat_token, state, log_probs, top_scores, finished, lengths, ids, aux, coverage
 
     loop = tf.while_loop(
         cond,
         body,
-        (tf.constant(0), tokens, state, log_probs, scores, finished, lengths, ids, aux),
+        (tf.constant(0), tokens, state, log_probs, scores, finished, lengths, ids, aux, coverage),
         maximum_iterations=max_length,
     )
-    _, _, _, _, scores, _, lengths, ids, aux = loop
+    _, _, _, _, scores, _, lengths, ids, aux, _ = loop
     n = num_return_sequences
     ids = tf.reshape(ids, [batch, k, max_length])[:, :n]
     aux = tf.reshape(aux, tf.concat([[batch, k], tf.shape(aux)[1:]], axis=0))[:, :n]

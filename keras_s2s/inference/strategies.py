@@ -224,7 +224,10 @@ class BeamSearch(SearchStrategy):
     Hypotheses are ranked by `log P(Y|X) / lp(Y)`, with
     `lp(Y) = ((5 + |Y|) / 6) ** length_penalty` (Wu et al. 2016, eq. 14);
     finished hypotheses stay in the beam with frozen scores. With
-    `num_beams=1` the tokens equal greedy search's.
+    `num_beams=1` the tokens equal greedy search's. `coverage_penalty=beta`
+    adds GNMT's coverage penalty `beta * sum_i log(min(sum_j p_ij, 1))`
+    over the real source positions (eq. 14; tfa's `coverage_penalty_weight`;
+    attention decoders only).
 
     Args:
         num_beams: int K in [1, `limits.MAX_NUM_SEQUENCES`], at most the
@@ -233,21 +236,26 @@ class BeamSearch(SearchStrategy):
             Defaults to 0.6.
         num_return_sequences: int N in [1, num_beams], best hypotheses
             returned, best first. Defaults to 1.
+        coverage_penalty: float beta in [0, 10]; 0 turns it off. Defaults
+            to 0.
 
     Raises:
         TypeError, ValueError: an argument of the wrong type or outside its
-            range, or `num_return_sequences > num_beams`.
+            range, or `num_return_sequences > num_beams`; at search time, a
+            coverage penalty with a decoder that returns no attention.
 
     References:
         Wu et al. Google's Neural Machine Translation System. 2016.
     """
 
-    def __init__(self, num_beams=4, length_penalty=0.6, num_return_sequences=1):
+    def __init__(self, num_beams=4, length_penalty=0.6, num_return_sequences=1, coverage_penalty=0.0):
         self.num_beams = _checks.positive_int("num_beams", num_beams, limits.MAX_NUM_SEQUENCES)
         self.length_penalty = _checks.real("length_penalty", length_penalty, 0.0,
                                            MAX_LENGTH_PENALTY)
         self.num_return_sequences = _checks.positive_int(
             "num_return_sequences", num_return_sequences, limits.MAX_NUM_SEQUENCES)
+        self.coverage_penalty = _checks.real("coverage_penalty", coverage_penalty, 0.0,
+                                             MAX_LENGTH_PENALTY)
         if self.num_return_sequences > self.num_beams:
             raise ValueError(
                 "Beam search returns at most `num_beams` hypotheses. Received: "
@@ -264,15 +272,23 @@ class BeamSearch(SearchStrategy):
     def search(self, step_fn, initial_state, memory, *, max_length, bos_id, eos_id, pad_id=0,
                aux_shape=None, seed=None):
         del seed
+        source_mask = None
+        if self.coverage_penalty:
+            if not isinstance(memory, dict) or "mask" not in memory:
+                raise ValueError("`coverage_penalty` needs the source mask: a memory dict with "
+                                 "'mask' (as every decoder's `prepare_memory` returns).")
+            source_mask = memory["mask"]
         return search_lib.beam_search(
             step_fn, initial_state, memory, max_length=max_length, num_beams=self.num_beams,
             bos_id=bos_id, eos_id=eos_id, pad_id=pad_id, length_penalty=self.length_penalty,
             num_return_sequences=self.num_return_sequences, aux_shape=aux_shape,
+            coverage_penalty=self.coverage_penalty, source_mask=source_mask,
         )
 
     def get_config(self):
         return {"num_beams": self.num_beams, "length_penalty": self.length_penalty,
-                "num_return_sequences": self.num_return_sequences}
+                "num_return_sequences": self.num_return_sequences,
+                "coverage_penalty": self.coverage_penalty}
 
 
 _BY_NAME = {"greedy": GreedySearch, "sample": SampleSearch, "beam": BeamSearch}
