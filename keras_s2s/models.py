@@ -93,6 +93,7 @@ def build_seq2seq(
     residual: bool = False,
     attention: str | attention_lib.BaseAttention | None = None,
     input_feeding: bool = False,
+    attention_activation: str | None = "tanh",
     peeky: bool = False,
     reverse_source: bool = False,
     dropout: float = 0.0,
@@ -127,6 +128,9 @@ def build_seq2seq(
             instance (a user subclass works). Defaults to `None`.
         input_feeding: bool, Luong input feeding; needs `attention`.
             Defaults to `False`.
+        attention_activation: activation of the attentional layer
+            `W_c [c; h]`, `"tanh"` (Luong et al. 2015, eq. 5) or `None` (linear,
+            as tfa's AttentionWrapper). Defaults to `"tanh"`.
         peeky: bool, the peeky decoder (Cho et al. 2014); not combined with
             `attention`. Defaults to `False`.
         reverse_source: bool, reverse the real source tokens (Sutskever et
@@ -223,7 +227,7 @@ def build_seq2seq(
         attention = attention_lib.get(attention, units)
         decoder = AttentionLSTMDecoder(
             attention, target_vocab_size, embedding_dim, units,
-            input_feeding=input_feeding, **decoder_args,
+            input_feeding=input_feeding, attention_activation=attention_activation, **decoder_args,
         )
     elif peeky:
         decoder = PeekyLSTMDecoder(target_vocab_size, embedding_dim, units, **decoder_args)

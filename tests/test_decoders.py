@@ -169,3 +169,21 @@ def test_user_decoder_overrides_hooks_and_step_equals_call(cls):
     if cls is MeanContextDecoder:  # the hook is used: the outputs now matter, not only the state
         moved = np.asarray(decoder(target, outputs + 1.0, states, mask))
         assert np.abs(moved - logits).max() > 1e-3
+
+
+@pytest.mark.parametrize("activation, fn", [("tanh", np.tanh), (None, lambda x: x)])
+def test_attentional_layer_activation(activation, fn):
+    outputs, states, mask = encode("lstm", False)
+    decoder = AttentionLSTMDecoder("luong_general", 15, 6, 8, attention_activation=activation)
+    decoder(np.ones((3, 2), "int32"), outputs, states, mask)
+    memory = decoder.prepare_memory(outputs, states, mask)
+    h = np.random.default_rng(0).normal(size=(3, 8)).astype("float32")
+    combined, weights = decoder.combine_output(h, memory)
+    context = np.einsum("bs,bsh->bh", np.asarray(weights), np.asarray(outputs))
+    kernel = np.asarray(decoder.attention_dense.kernel)
+    expected = fn(np.concatenate([context, h], axis=-1) @ kernel)  # h~ = act(W_c [c; h]), no bias
+    np.testing.assert_allclose(combined, expected, atol=1e-5)
+    again = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(decoder))
+    assert again.attention_activation == activation
+    with pytest.raises(ValueError, match="attention_activation='tanhh'"):
+        AttentionLSTMDecoder("luong", 15, 6, 8, attention_activation="tanhh")

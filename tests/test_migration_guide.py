@@ -24,5 +24,5 @@ def test_the_guide_names_every_tfa_piece_and_default():
                   "output_attention", "alignment_history", "BasicDecoder", "BeamSearchDecoder",
                   "length_penalty_weight", "coverage_penalty_weight", "tile_batch", "sequence_loss",
                   "dynamic_decode", "maximum_iterations", 'attention="luong_general"', "input_feeding=True",
-                  "length_penalty=0.0"]:
+                  "length_penalty=0.0", "attention_activation=None"]:
         assert piece in text, piece

@@ -398,6 +398,10 @@ class AttentionLSTMDecoder(_RNNDecoder):
         attention: a `BaseAttention` instance, or one of `"bahdanau"`,
             `"luong"`, `"luong_general"`, `"luong_concat"` (built with `units`).
         input_feeding: bool. Defaults to `False`.
+        attention_activation: activation of the attentional layer
+            `W_c [c_t; h_t]`: `"tanh"` (Luong et al. 2015, eq. 5) or `None`
+            (linear, as tfa's `AttentionWrapper(attention_layer_size=...)`),
+            or any Keras activation name. Defaults to `"tanh"`.
 """
         + _DECODER_ARGS_DOC.replace("    Args:\n", "")
         + _DECODER_CALL_DOC
@@ -423,6 +427,7 @@ class AttentionLSTMDecoder(_RNNDecoder):
         num_layers=1,
         dropout=0.0,
         input_feeding=False,
+        attention_activation="tanh",
         **kwargs,
     ):
         super().__init__(
@@ -433,6 +438,16 @@ class AttentionLSTMDecoder(_RNNDecoder):
             attention = keras.saving.deserialize_keras_object(attention)
         self.attention = attention_lib.get(attention, self.units, dtype=self.dtype_policy)
         self.input_feeding = bool(input_feeding)
+        if attention_activation is not None and not isinstance(attention_activation, str):
+            raise TypeError("`attention_activation` must be an activation name or None. Received: "
+                            f"attention_activation={attention_activation!r}.")
+        try:
+            keras.activations.get(attention_activation)
+        except ValueError:
+            raise ValueError(f"Unknown activation. Received: attention_activation="
+                             f"{attention_activation!r}. Expected 'tanh', None or a Keras "
+                             "activation name.") from None
+        self.attention_activation = attention_activation
 
     @property
     def steps_in_training(self):
@@ -447,7 +462,7 @@ class AttentionLSTMDecoder(_RNNDecoder):
             self.attention.built = True
         self.attention_dense = keras.layers.Dense(
             self.units,
-            activation="tanh",
+            activation=self.attention_activation,
             use_bias=False,
             dtype=self.dtype_policy,
             name="attention_dense",
@@ -484,6 +499,7 @@ class AttentionLSTMDecoder(_RNNDecoder):
             {
                 "attention": keras.saving.serialize_keras_object(self.attention),
                 "input_feeding": self.input_feeding,
+                "attention_activation": self.attention_activation,
             }
         )
         return config
