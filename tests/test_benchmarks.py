@@ -30,7 +30,7 @@ def test_tflite_latency_smoke(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("script", ["dlfs2_addition.py", "dlfs2_dates.py"])
+@pytest.mark.parametrize("script", ["dlfs2_addition.py", "dlfs2_dates.py", "dlfs2_ablation.py"])
 def test_dlfs2_benchmarks_smoke(script):
     subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), "--smoke"], check=True, cwd=ROOT,
                    timeout=600)
