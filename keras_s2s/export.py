@@ -395,7 +395,8 @@ def export_tflite(
 
 
 class TFLiteGreedyDecoder:
-    """Runs an exported `.tflite` in the LiteRT interpreter, one source at a time.
+    """Runs an exported `.tflite` in the LiteRT interpreter, one source at a time
+    (whatever strategy was exported: greedy by default, or beam).
 
     Args:
         path: the `.tflite` file from `export_tflite`.
