@@ -235,6 +235,8 @@ def section_morse():
         f"parameters; {r['examples']:,} training words, {r['epochs']} epochs, trained in "
         f"{r['train_seconds'] / 60:.1f} min (data generation {r['data_seconds']:.0f} s).\n\n")
     out.append(command_line(r))
+    if r.get("note"):
+        out.append(f"Timing: {r['note']}\n\n")
     out.append("| test set | greedy CER | greedy WER | beam 4 CER | beam 4 WER | goal (CER at 10 dB) |\n"
                "|---|---|---|---|---|---|\n")
     for name, res in r["results"].items():

@@ -346,9 +346,13 @@ class Seq2SeqGenerator:
             seed = int(np.random.randint(0, MAX_SEED + 1))
         key = (max_length, bool(jit_compile), strategy.cache_key())
         if key not in self._functions:
+            # The search builds its own tf.while_loop: nothing for AutoGraph to convert.
+            @tf.autograph.experimental.do_not_convert
+            def run(ids, seed):
+                return self.search(ids, max_length=max_length, strategy=strategy, seed=seed)
+
             self._functions[key] = tf.function(
-                lambda ids, seed: self.search(ids, max_length=max_length, strategy=strategy,
-                                              seed=seed),
+                run,
                 input_signature=[self.source_spec, tf.TensorSpec([], tf.int32)],
                 jit_compile=bool(jit_compile),
             )
