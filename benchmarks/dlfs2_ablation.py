@@ -35,11 +35,11 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=3)
     args = parser.parse_args(argv)
     data = datasets.dates(locales=("en_US",))
-    train, test, epochs = data["train"], data["test"], args.epochs
+    train, test, epochs, units = data["train"], data["test"], args.epochs, 256
     if args.smoke:
-        train, test, epochs = train.head(256), test.head(32), 1
+        train, test, epochs, units = train.head(256), test.head(32), 1, 32
     tokenizer = CharTokenizer.from_texts(train.sources + train.targets)
-    results = accuracy_curves(VARIANTS, train, test, tokenizer, embedding_dim=16, units=256, batch_size=128,
+    results = accuracy_curves(VARIANTS, train, test, tokenizer, embedding_dim=16, units=units, batch_size=128,
                               epochs=epochs, learning_rate=1e-3, global_clipnorm=5.0, max_length=11)
     command = "python benchmarks/dlfs2_ablation.py" + (" --smoke" if args.smoke else "")
     report = {"command": command, "book_attention": {"epoch_3": 0.999}, "results": results}

@@ -104,7 +104,7 @@ def build_parser():
     return parser
 
 
-_MORSE_FLAGS = ("epochs", "units", "seed", "max_train_examples")
+_MORSE_FLAGS = ("epochs", "units", "seed", "max_train_examples", "max_eval_examples")
 
 
 def _train_morse(args):
@@ -113,12 +113,15 @@ def _train_morse(args):
     given = {k for k in vars(args) if k not in ("command", "task", "tsv", "quiet", "run_dir")}
     if given - set(_MORSE_FLAGS):
         raise ValueError(
-            f"`train morse` takes --epochs, --units, --seed, --max-train-examples and --run-dir. "
+            f"`train morse` takes --epochs, --units, --seed, --max-train-examples, "
+            f"--max-eval-examples and --run-dir. "
             f"Received: {', '.join('--' + k.replace('_', '-') for k in sorted(given - set(_MORSE_FLAGS)))}."
         )
     options = {k: getattr(args, k) for k in ("epochs", "units", "seed") if k in given}
     if "max_train_examples" in given:
         options["examples"] = args.max_train_examples
+    if "max_eval_examples" in given:  # dev words, and test words per noise level
+        options["num_test"] = args.max_eval_examples
     run_dir = args.run_dir or os.path.join("runs", "morse")
     print(f"training morse -> {run_dir}")
     metrics = feature_runs.train_morse(run_dir, verbose=0 if args.quiet else 1, **options)

@@ -205,10 +205,13 @@ def evaluate_morse_run(run_dir):
 
 
 def is_morse_run(run_dir):
-    """Whether `run_dir/config.json` names the task "morse" (False if unreadable)."""
+    """Whether `run_dir/config.json` names the task "morse" (False when it
+    cannot be read: the text-run loader then reports why)."""
+    from keras_s2s.runs import read_json
+
     try:
-        stored = json.loads((pathlib.Path(run_dir) / "config.json").read_text())
+        stored = read_json(pathlib.Path(run_dir) / "config.json")
     except (OSError, ValueError):
         return False
-    return isinstance(stored, dict) and isinstance(stored.get("train"), dict) and \
-        stored["train"].get("task") == "morse"
+    return (isinstance(stored, dict) and isinstance(stored.get("train"), dict)
+            and stored["train"].get("task") == "morse")

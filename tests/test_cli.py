@@ -101,7 +101,7 @@ def test_model_flags_and_run_fields_come_from_build_seq2seq(capsys):
 def test_train_morse_smoke_evaluate_and_export(tmp_path, capsys):
     run_dir = tmp_path / "morse"
     assert cli.main(["train", "morse", "--run-dir", str(run_dir), "--epochs", "1", "--units", "16",
-                     "--max-train-examples", "64", "--quiet"]) == 0
+                     "--max-train-examples", "64", "--max-eval-examples", "24", "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "test_10db: greedy CER" in out and "test_20db" in out
     for name in ["config.json", "metrics.json", "model.keras", "target_tokenizer.json", "history.csv",
