@@ -5,7 +5,8 @@
     python benchmarks/g2p_variants.py --smoke                 # tiny (CI)
 
 Every variant uses the main job's defaults (BiLSTM 2 x 128 encoder, LSTM-256 decoder, 10 epochs, cosine
-decay, beam 4 at evaluation) and changes only the decoder. Anchors on the current CMUdict: Phonetisaurus
+decay, beam 4 at evaluation) and changes only the decoder, except `bilstm_luong_if_ls`, which also changes
+training (label smoothing 0.1, dropout 0.2, warm-up + cosine decay, 15 epochs). Anchors on the current CMUdict: Phonetisaurus
 33.89% WER, cmusphinx g2p-seq2seq Transformer 30.2% WER.
 """
 
@@ -22,6 +23,9 @@ VARIANTS = {
     "bilstm_luong_input_feeding": dict(attention="luong", input_feeding=True),
     "bilstm_peeky": dict(attention=None, peeky=True),
     "bilstm_plain": dict(attention=None),
+    # An NMT-toolkit recipe: label smoothing, more dropout, warm-up then cosine decay, 15 epochs.
+    "bilstm_luong_if_ls": dict(attention="luong", input_feeding=True, label_smoothing=0.1, dropout=0.2,
+                               lr_schedule="warmup_cosine", epochs=15),
 }
 
 
