@@ -63,10 +63,19 @@ def machine():
             "keras": keras.__version__}
 
 
-def save(name, report, plot_title=None, smoke=False):
-    """Writes results/<name>.json and, with a title, results/<name>.png (accuracy per epoch)."""
+def save(name, report, plot_title=None, smoke=False, merge=False):
+    """Writes results/<name>.json and, with a title, results/<name>.png (accuracy per epoch).
+
+    With `merge`, variants already in the file and not rerun are kept, and the file lists every command
+    that produced its rows (`commands`)."""
     folder = RESULTS / "smoke" if smoke else RESULTS
     folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.json"
+    if merge and path.exists():
+        old = json.loads(path.read_text())
+        commands = old.get("commands", [old["command"]])
+        report = {**report, "results": {**old["results"], **report["results"]},
+                  "commands": commands + [c for c in [report["command"]] if c not in commands]}
     report = {**report, "machine": machine()}
     (folder / f"{name}.json").write_text(json.dumps(report, indent=2))
     if plot_title:

@@ -31,8 +31,10 @@ def machine_line(report):
 
 
 def command_line(report):
-    """Where a figure comes from: the command and the machine it ran on."""
-    return f"Command: `{report['command']}`. {machine_line(report)}\n"
+    """Where a figure comes from: the command(s) and the machine it ran on."""
+    commands = report.get("commands", [report["command"]])
+    label = "Command" if len(commands) == 1 else "Commands"
+    return f"{label}: " + "; ".join(f"`{c}`" for c in commands) + f". {machine_line(report)}\n"
 
 
 def curve_summary(acc):
@@ -92,7 +94,7 @@ def section_dates(name="dlfs2_dates"):
         acc = res["accuracy"]
         at = lambda i: pct(acc[i]) if len(acc) > i else "-"  # noqa: E731
         goal = "-"
-        if variant in ("bahdanau", "luong"):
+        if variant in ("bahdanau", "luong", "bahdanau_linear", "luong_linear"):
             check = lambda i, bar: "not run" if len(acc) <= i else "met" if acc[i] >= bar else "missed"  # noqa: E731
             goal = f"epoch 3: {check(2, 0.999)}, epoch 10: {check(9, 0.9996)}"
         out.append(f"| {variant} | {at(0)} | {at(2)} | {pct(acc[-1])} (epoch {len(acc)}) | "
