@@ -120,8 +120,11 @@ def learning_rate_schedule(name, learning_rate, *, total_steps, warmup_steps=Non
 # Defaults per task; command-line flags override them.
 TASK_DEFAULTS = {
     "g2p": dict(source_tokenizer="char", target_tokenizer="word", lowercase_source=True),
+    # Linear attentional layer, sources in reading order: 99.90% at epoch 3 on English dates
+    # vs 63.02% with tanh and reversal (benchmarks/dlfs2_ablation.py).
     "dates": dict(source_tokenizer="char", target_tokenizer="char", epochs=6, units=256,
-                  bidirectional=False, attention="luong", dropout=0.0, reverse_source=True),
+                  bidirectional=False, attention="luong", attention_activation=None, dropout=0.0,
+                  reverse_source=False),
     "addition": dict(source_tokenizer="char", target_tokenizer="char", embedding_dim=16, units=128,
                      bidirectional=False, attention=None, peeky=True, reverse_source=True,
                      dropout=0.0, epochs=25, learning_rate=1e-3, batch_size=128),
