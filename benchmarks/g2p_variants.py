@@ -50,6 +50,8 @@ def main(argv=None):
             "dev_wer": metrics["dev"]["wer"], "dev_per": metrics["dev"]["per"],
             "train_seconds": metrics["train_seconds"], "epochs": metrics["epochs_run"],
             "parameters": metrics["parameters"], "options": {k: str(v) for k, v in VARIANTS[name].items()},
+            "command": "python benchmarks/g2p_variants.py" + (" --smoke" if args.smoke else "")
+                       + f" --variants {name}",
         }
         print(f"{name:28s} test WER {metrics['test']['wer']:.2%} PER {metrics['test']['per']:.2%} "
               f"({metrics['train_seconds']:.0f} s)", flush=True)

@@ -140,7 +140,7 @@ def section_g2p():
     if r is not None:
         for name, res in r["results"].items():
             out.append(f"| {name} | {pct(res['test_wer'])} | {pct(res['test_per'])} | {pct(res['dev_wer'])} | "
-                       f"{pct(res['dev_per'])} | {goal(res['test_wer'])} | {res['train_seconds']:.0f} s | `{r['command']}` |\n")
+                       f"{pct(res['dev_per'])} | {goal(res['test_wer'])} | {res['train_seconds']:.0f} s | `{res.get('command', r['command'])}` |\n")
     else:
         out.append("\n" + missing("g2p_variants", "python benchmarks/g2p_variants.py"))
     return "".join(out)
