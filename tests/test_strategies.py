@@ -183,3 +183,35 @@ def test_coverage_penalty_through_the_generator():
                                                                            units=8))
     with pytest.raises(ValueError, match="attention"):
         no_attention.generate(ids, max_length=4, strategy=keras_s2s.BeamSearch(2, coverage_penalty=1.0))
+
+
+def test_a_protocol_only_strategy_object_works():
+    class Delegating:  # no SearchStrategy base: just `search` and `num_return_sequences`
+        num_return_sequences = 1
+
+        def search(self, step_fn, initial_state, memory, **kwargs):
+            return keras_s2s.GreedySearch().search(step_fn, initial_state, memory, **kwargs)
+
+    gen = generator()
+    _, ids = sources()
+    np.testing.assert_array_equal(gen.generate(ids, max_length=5, strategy=Delegating())["ids"],
+                                  gen.generate(ids, max_length=5)["ids"])
+
+
+def test_strategies_that_differ_only_in_attributes_get_their_own_graph():
+    class Forbid(keras_s2s.GreedySearch):  # no get_config: the banned token is not in the config
+        def __init__(self, token):
+            self.token = token
+
+        def get_next_token(self, log_probs, index, seed):
+            banned = tf.one_hot(self.token, tf.shape(log_probs)[-1], on_value=True, off_value=False)
+            return tf.argmax(tf.where(banned, -np.inf, log_probs), axis=-1, output_type=tf.int32)
+
+    gen = generator()
+    _, ids = sources()
+    plain = gen.generate(ids, max_length=6)["ids"]
+    common = np.bincount(plain[plain > 3]).argmax()
+    other = next(t for t in range(4, 10) if t != common)
+    without_common = gen.generate(ids, max_length=6, strategy=Forbid(int(common)))["ids"]
+    without_other = gen.generate(ids, max_length=6, strategy=Forbid(other))["ids"]
+    assert not np.any(without_common == common) and not np.any(without_other == other)

@@ -344,19 +344,23 @@ class Seq2SeqGenerator:
             seed = getattr(strategy, "seed", None)
         if seed is None:
             seed = int(np.random.randint(0, MAX_SEED + 1))
-        key = (max_length, bool(jit_compile), strategy.cache_key())
-        if key not in self._functions:
+        cache_key = getattr(strategy, "cache_key", None)
+        key = (max_length, bool(jit_compile), cache_key()) if cache_key else None
+        function = self._functions.get(key) if key else None
+        if function is None:
             # The search builds its own tf.while_loop: nothing for AutoGraph to convert.
             @tf.autograph.experimental.do_not_convert
             def run(ids, seed):
                 return self.search(ids, max_length=max_length, strategy=strategy, seed=seed)
 
-            self._functions[key] = tf.function(
+            function = tf.function(
                 run,
                 input_signature=[self.source_spec, tf.TensorSpec([], tf.int32)],
                 jit_compile=bool(jit_compile),
             )
-        result = self._functions[key](source_ids, tf.constant(seed, tf.int32))
+            if key:  # a strategy without `cache_key` (protocol only) is traced per call
+                self._functions[key] = function
+        result = function(source_ids, tf.constant(seed, tf.int32))
         return {k: v.numpy() for k, v in result.items()}
 
     def _check_source_ids(self, source_ids):

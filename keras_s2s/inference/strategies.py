@@ -104,11 +104,13 @@ class SearchStrategy:
         return cls(**config)
 
     def cache_key(self):
-        """A hashable summary of the graph this strategy builds (the seed
-        excluded: it is a tensor argument)."""
-        config = {k: v for k, v in self.get_config().items() if k != "seed"}
+        """A hashable summary of the graph this strategy builds: its class and
+        every attribute of the instance (so a subclass whose attributes are
+        not in `get_config` still gets its own graph), the seed excluded (a
+        tensor argument)."""
+        state = {k: v for k, v in vars(self).items() if k != "seed"}
         return (type(self).__module__, type(self).__qualname__,
-                json.dumps(config, sort_keys=True, default=repr))
+                json.dumps(state, sort_keys=True, default=repr))
 
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
