@@ -111,6 +111,23 @@ def check_ids(name, ids, rank=2):
     check_rank(name, ids, (rank,))
 
 
+def check_frames(name, frames, num_features=None):
+    """Checks float feature frames: a float dtype and, with `num_features` F,
+    the static shape `[B, S, F]` (the twin of `check_ids` for frame sources)."""
+    dtype = str(getattr(frames, "dtype", "float32"))
+    dtype = dtype.replace("<dtype: '", "").replace("'>", "")
+    if "float" not in dtype:
+        raise TypeError(f"`{name}` must be float frames [B, S, F]. Received: {name} with dtype {dtype}.")
+    if num_features is None:
+        return
+    shape = tuple(frames.shape)
+    if len(shape) != 3 or (shape[-1] is not None and shape[-1] != num_features):
+        raise ValueError(
+            f"`{name}` must have shape [B, S, {num_features}] (num_features={num_features}). "
+            f"Received: shape {shape}."
+        )
+
+
 def first_out_of_range(ids, vocab_size):
     """The first id (row-major order) outside [0, vocab_size), or None (NumPy)."""
     flat = np.asarray(ids).reshape(-1)

@@ -75,11 +75,8 @@ def _deterministic(strategy):
 
 
 def _prepare_ids(source_ids, max_source_length):
-    """Truncates to the export limit and appends one padding column (so an
-    all-empty batch still has a time step); padding changes no output."""
-    source_ids = tf.cast(source_ids, tf.int32)[:, :max_source_length]
-    batch = tf.shape(source_ids)[0]
-    return tf.concat([source_ids, tf.zeros([batch, 1], tf.int32)], axis=1)
+    """Truncates to the export limit and appends one padding step."""
+    return _pad_one_step(tf.cast(source_ids, tf.int32)[:, :max_source_length])
 
 
 def _prepare_features(features, lengths, max_frames):
@@ -97,12 +94,14 @@ def _prepare_features(features, lengths, max_frames):
     ]
     with tf.control_dependencies(checks):
         features = mask_from_lengths(features, lengths)[:, :max_frames]
-    return _pad_one_frame(features)
+    return _pad_one_step(features)
 
 
-def _pad_one_frame(features):
-    batch, frames = tf.shape(features)[0], tf.shape(features)[2]
-    return tf.concat([features, tf.zeros([batch, 1, frames], features.dtype)], axis=1)
+def _pad_one_step(source):
+    """`source` `[B, S, ...]` with one padding step (id 0 or a zero frame)
+    appended, so an all-empty batch still has a time step; padding changes
+    no output."""
+    return tf.pad(source, [[0, 0], [0, 1]] + [[0, 0]] * (len(source.shape) - 2))
 
 
 class _Endpoints:
@@ -364,8 +363,8 @@ def export_tflite(
                      else tf.ones([1], tf.bool))  # an encoder without a vocabulary is not checked
         else:
             valid = tf.reduce_all(tf.math.is_finite(source), axis=[1, 2])
-            source = _pad_one_frame(tf.where(tf.math.is_finite(source), source, 0.0)
-                                    [:, :max_source_length])
+            source = _pad_one_step(tf.where(tf.math.is_finite(source), source, 0.0)
+                                   [:, :max_source_length])
         valid = tf.reshape(valid, [-1] + [1] * (len(source.shape) - 1))
         source = tf.where(valid, source, tf.zeros_like(source))
         result = generator.search(source, max_length=max_length, strategy=strategy,

@@ -74,10 +74,7 @@ class Seq2SeqModel(keras.Model):
                 if key.endswith("_ids"):
                     _checks.check_ids(key, inputs[key])
                 elif key.endswith("_features"):  # Keras would silently cast ids to float
-                    dtype = keras.backend.standardize_dtype(getattr(inputs[key], "dtype", "float32"))
-                    if "float" not in dtype:
-                        raise TypeError(f"`{key}` must be float frames [B, S, F]. Received: "
-                                        f"{key} with dtype {dtype}.")
+                    _checks.check_frames(key, inputs[key])
         return super().__call__(inputs, *args, **kwargs)
 
 

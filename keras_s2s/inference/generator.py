@@ -384,18 +384,8 @@ class Seq2SeqGenerator:
 
 
     def _check_features(self, features):
-        dtype = keras.backend.standardize_dtype(getattr(features, "dtype", "float32"))
-        if "float" not in dtype:
-            raise TypeError(
-                "This model's encoder reads float frames [B, S, F]. Received: `source` with "
-                f"dtype {dtype}."
-            )
+        _checks.check_frames("source", features, self.num_features)
         frames = np.asarray(features, np.float32)
-        if frames.ndim != 3 or frames.shape[-1] != self.num_features:
-            raise ValueError(
-                f"`source` must be float frames of shape [B, S, {self.num_features}]. "
-                f"Received: shape {tuple(frames.shape)}."
-            )
         if not np.all(np.isfinite(frames)):
             raise ValueError(
                 "`source` frames must be finite. Received: a NaN or infinity at index "

@@ -160,7 +160,7 @@ class FeatureEncoder(RNNStack):
         self._build_stack(self.num_features, self.pyramid_layers)
 
     def call(self, features, training=None):
-        _check_features("features", features, self.num_features)
+        _checks.check_frames("features", features, self.num_features)
         features = ops.cast(features, "float32")
         mask = frame_mask(features)
         x = features
@@ -178,18 +178,3 @@ class FeatureEncoder(RNNStack):
                        "normalize": self.normalize})
         return config
 
-
-def _check_features(name, features, num_features):
-    """TypeError/ValueError for features that are not float `[B, S, F]`."""
-    dtype = keras.backend.standardize_dtype(getattr(features, "dtype", "float32"))
-    if "float" not in dtype:
-        raise TypeError(
-            f"`{name}` must be float frames [B, S, F]. Received: dtype {dtype} (ids go to an "
-            "Encoder, not a FeatureEncoder)."
-        )
-    shape = tuple(features.shape)
-    if len(shape) != 3 or (shape[-1] is not None and shape[-1] != num_features):
-        raise ValueError(
-            f"`{name}` must have shape [B, S, {num_features}] (num_features={num_features}). "
-            f"Received: shape {shape}."
-        )
