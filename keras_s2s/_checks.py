@@ -136,30 +136,54 @@ def first_out_of_range(ids, vocab_size):
 
 
 def ids_in_range(name, ids, vocab_size):
-    """In graph: `ids` with a dependency on an assertion that every id lies in
-    `[0, vocab_size)`, failing with `InvalidArgumentError` naming the first
-    bad id. Keras' embedding lookup would otherwise wrap a negative id around
-    to a valid one (`take` semantics) and answer silently.
+    """`ids` after a check that every id lies in `[0, vocab_size)`; a bad id
+    fails with a message naming it. Keras' embedding lookup would otherwise
+    wrap a negative id around to a valid one (`take` semantics) on
+    TensorFlow, or read NaN on JAX, and answer silently.
+
+    How it fails, by backend and mode (the one backend switch of the checks):
+    - concrete values (TensorFlow eager, PyTorch, JAX outside `jit`):
+      `tf.errors.InvalidArgumentError` (the same class on every backend, so
+      one `except` serves all);
+    - TensorFlow graph: a `tf.debugging.Assert` (`InvalidArgumentError` at
+      run time);
+    - JAX under `jit` (`fit`, `generate`): a `jax.debug.callback` that raises
+      the same error; JAX reports it as a `JaxRuntimeError` carrying the
+      message.
 
     TFLite drops assertions; exports that run there use `valid_rows` too.
     """
+    import keras
     import tensorflow as tf
 
     message = f"`{name}` must hold ids in [0, {vocab_size}). Received the id"
-    if tf.executing_eagerly():  # a plain message, not an Assert's summary
-        first = first_out_of_range(np.asarray(ids), vocab_size)
+
+    def check_concrete(values):
+        first = first_out_of_range(np.asarray(values), vocab_size)
         if first is not None:
             raise tf.errors.InvalidArgumentError(None, None, f"{message} {first}.")
+
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        if tf.executing_eagerly():  # a plain message, not an Assert's summary
+            check_concrete(ids)
+            return ids
+        flat = tf.reshape(ids, [-1])
+        bad = tf.logical_or(flat < 0, flat >= vocab_size)
+        first = tf.gather(flat, tf.argmax(tf.cast(bad, tf.int32), output_type=tf.int32))
+        check = tf.debugging.Assert(tf.logical_not(tf.reduce_any(bad)), [message, first])
+        with tf.control_dependencies([check]):
+            return tf.identity(ids)
+    if backend == "jax":
+        import jax
+
+        if isinstance(ids, jax.core.Tracer):
+            jax.debug.callback(check_concrete, ids)
+        else:
+            check_concrete(ids)
         return ids
-    flat = tf.reshape(ids, [-1])
-    bad = tf.logical_or(flat < 0, flat >= vocab_size)
-    first = tf.gather(flat, tf.argmax(tf.cast(bad, tf.int32), output_type=tf.int32))
-    check = tf.debugging.Assert(
-        tf.logical_not(tf.reduce_any(bad)),
-        [message, first],
-    )
-    with tf.control_dependencies([check]):
-        return tf.identity(ids)
+    check_concrete(keras.ops.convert_to_numpy(ids))  # PyTorch runs eagerly
+    return ids
 
 
 def valid_rows(ids, vocab_size):

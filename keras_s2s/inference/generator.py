@@ -24,12 +24,13 @@ Generation and export accept any pair of layers that honour two protocols
 
 import keras
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
 from keras_s2s import _checks
 from keras_s2s import limits
 from keras_s2s.inference import strategies as strategies_lib
 from keras_s2s.inference.strategies import MAX_SEED
+from keras_s2s.layers.encoder import reverse_padded
 from keras_s2s.models import DECODER_NAME, ENCODER_NAME
 from keras_s2s.special_tokens import BOS_ID, EOS_ID, PAD_ID
 
@@ -41,18 +42,12 @@ def _blank_empty_sources(result, memory):
     """Rows whose source is all padding give an empty output: ids 0, length
     0, score 0 (and zero attention), on every path (generate, SavedModel,
     TFLite) alike."""
-    empty = tf.logical_not(tf.reduce_any(tf.cast(memory["mask"], tf.bool), axis=1))
+    empty = ops.logical_not(ops.any(ops.cast(memory["mask"], "bool"), axis=1))
     out = {}
     for key, value in result.items():
-        where = tf.reshape(empty, [-1] + [1] * (len(value.shape) - 1))
-        out[key] = tf.where(where, tf.zeros_like(value), value)
+        where = ops.reshape(empty, [-1] + [1] * (len(value.shape) - 1))
+        out[key] = ops.where(where, ops.zeros_like(value), value)
     return out
-
-
-def _unreverse(weights, mask):
-    """Maps attention over a reversed source back to the source's order."""
-    lengths = tf.reduce_sum(tf.cast(mask, tf.int32), axis=1)
-    return tf.reverse_sequence(weights, lengths, seq_axis=1, batch_axis=0)
 
 
 class _EncodeLayer(keras.layers.Layer):
@@ -87,7 +82,7 @@ class _StepLayer(keras.layers.Layer):
         result = {"logits": logits, "state": state}
         if weights is not None:
             if self.reverse_source:
-                weights = _unreverse(weights, memory["mask"])
+                weights = reverse_padded(weights, memory["mask"])  # back to the source's order
             result["attention"] = weights
         return result
 
@@ -192,6 +187,8 @@ class Seq2SeqGenerator:
         """`tf.TensorSpec` of a batch of sources: int32 `[B, S]` ids named
         `source_ids`, or float32 `[B, S, F]` frames named `source_features`
         for an encoder with `num_features`."""
+        import tensorflow as tf  # a TensorSpec on every backend (exports are TensorFlow)
+
         if self.num_features is None:
             return tf.TensorSpec([None, None], tf.int32, name="source_ids")
         return tf.TensorSpec([None, None, self.num_features], tf.float32, name="source_features")
@@ -251,9 +248,9 @@ class Seq2SeqGenerator:
             `[B, K, T, S]` for attention decoders when requested.
         """
         strategy = self.strategy(strategy, **options)
-        source_ids = tf.convert_to_tensor(source_ids, self.source_spec.dtype)
+        source_ids = ops.convert_to_tensor(source_ids, "int32" if self.num_features is None else "float32")
         encoded = self._encode(source_ids)
-        memory_steps = tf.shape(encoded["memory"]["mask"])[1]
+        memory_steps = ops.shape(encoded["memory"]["mask"])[1]
         aux_shape = (memory_steps,) if self.has_attention and return_attention else None
         result = strategy.search(
             self.step_fn, encoded["state"], encoded["memory"], max_length=max_length,
@@ -306,8 +303,9 @@ class Seq2SeqGenerator:
                 distinct seeds give distinct draws. Overrides the strategy's
                 own `seed`. Defaults to `None` (the strategy's seed, else a
                 fresh seed each call).
-            jit_compile: bool, compile the search with XLA. Defaults to
-                `False`.
+            jit_compile: bool, compile the search with XLA on TensorFlow. On
+                JAX the search always runs under `jax.jit` (XLA); on PyTorch
+                it runs eagerly without gradients. Defaults to `False`.
 
         Returns:
             A dict of NumPy arrays, the same for every strategy: `ids` int32
@@ -348,20 +346,63 @@ class Seq2SeqGenerator:
         key = (max_length, bool(jit_compile), cache_key()) if cache_key else None
         function = self._functions.get(key) if key else None
         if function is None:
-            # The search builds its own tf.while_loop: nothing for AutoGraph to convert.
-            @tf.autograph.experimental.do_not_convert
-            def run(ids, seed):
-                return self.search(ids, max_length=max_length, strategy=strategy, seed=seed)
-
-            function = tf.function(
-                run,
-                input_signature=[self.source_spec, tf.TensorSpec([], tf.int32)],
-                jit_compile=bool(jit_compile),
-            )
+            function = self._compile(max_length, strategy, bool(jit_compile))
             if key:  # a strategy without `cache_key` (protocol only) is traced per call
                 self._functions[key] = function
-        result = function(source_ids, tf.constant(seed, tf.int32))
-        return {k: v.numpy() for k, v in result.items()}
+        result = function(source_ids, np.int32(seed))
+        return {k: ops.convert_to_numpy(v) for k, v in result.items()}
+
+    def _compile(self, max_length, strategy, jit_compile):
+        """`(source, seed) -> result` for the backend: the search traced once
+        per strategy and length (TensorFlow `tf.function`, JAX `jax.jit`), or
+        run eagerly without gradients (PyTorch)."""
+
+        def run(source, seed):
+            return self.search(source, max_length=max_length, strategy=strategy, seed=seed)
+
+        backend = keras.backend.backend()
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            # The search builds its own while loop: nothing for AutoGraph to convert.
+            traced = tf.function(
+                tf.autograph.experimental.do_not_convert(run),
+                input_signature=[self.source_spec, tf.TensorSpec([], tf.int32)],
+                jit_compile=jit_compile,
+            )
+            return lambda source, seed: traced(tf.constant(source), tf.constant(seed))
+        if backend == "jax":
+            import jax
+
+            # Weights are arguments, not constants baked into the trace, so
+            # the compiled search follows further training (keras.StatelessScope).
+            variables = self._variables()
+
+            def stateless(values, source, seed):
+                with keras.StatelessScope(state_mapping=list(zip(variables, values))):
+                    return run(source, seed)
+
+            compiled = jax.jit(stateless)
+            return lambda source, seed: compiled([v.value for v in variables], source, seed)
+        if backend == "torch":
+            import torch
+
+            def eager(source, seed):
+                with torch.no_grad():
+                    return run(ops.convert_to_tensor(source), ops.convert_to_tensor(seed))
+
+            return eager
+        raise NotImplementedError(f"generate does not support the {backend!r} backend.")
+
+    def _variables(self):
+        """Every variable the encoder and decoder read (deduplicated)."""
+        seen, variables = set(), []
+        for layer in (self.encoder_layer, self.decoder_layer):
+            for v in layer.variables:
+                if id(v) not in seen:
+                    seen.add(id(v))
+                    variables.append(v)
+        return variables
 
     def _check_source_ids(self, source_ids):
         if isinstance(source_ids, (list, tuple)):
@@ -380,7 +421,7 @@ class Seq2SeqGenerator:
             )
         if ids.shape[1] == 0:  # no time steps: decode from an all-padding source
             ids = np.zeros((ids.shape[0], 1), ids.dtype)
-        return tf.constant(ids, tf.int32)
+        return ids.astype(np.int32)
 
 
     def _check_features(self, features):
@@ -393,7 +434,7 @@ class Seq2SeqGenerator:
             )
         if frames.shape[1] == 0:  # no time steps: decode from an all-padding source
             frames = np.zeros((frames.shape[0], 1, frames.shape[2]), np.float32)
-        return tf.constant(frames)
+        return frames
 
 
 def _find_part(model, name):

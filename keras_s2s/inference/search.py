@@ -1,10 +1,12 @@
 """In-graph search strategies over a step function.
 
-Every strategy runs one `tf.while_loop` over fixed-size buffers and stops
-when every sequence has ended (or at `max_length`), so the same code runs
-eagerly, inside `tf.function` (also with `jit_compile=True`), in a
-SavedModel and in TFLite. No Python loop per token, no custom ops (the beam
-history is reordered with `tf.gather`, not `GatherTree`).
+Every strategy runs one `keras.ops.while_loop` over fixed-size buffers and
+stops when every sequence has ended (or at `max_length`). Written in
+`keras.ops` only, so the same code runs on TensorFlow (eagerly, inside
+`tf.function`, also with `jit_compile=True`, in a SavedModel and in TFLite),
+on JAX (inside `jax.jit`) and on PyTorch. No custom ops (the beam history is
+reordered with `take_along_axis`, not `GatherTree`). The one backend switch
+is `categorical`, the stateless draw of sampling.
 
 The step function contract:
 
@@ -31,66 +33,125 @@ Axis letters: B batch, K beams or samples per source, T `max_length`,
 V vocabulary.
 """
 
-import tensorflow as tf
+import keras
+from keras import ops
 
 _NEG = -1e9  # a finite "minus infinity": sums of it never overflow or NaN
 _FILTERED = float("-inf")  # a token that can never be picked (exactly probability 0)
 
 
 def _tile(structure, multiple):
-    return tf.nest.map_structure(lambda t: tf.repeat(t, multiple, axis=0), structure)
+    return keras.tree.map_structure(lambda t: ops.repeat(t, multiple, axis=0), structure)
 
 
 def _write(buffer, index, values, length):
     """`buffer[:, index] = values` for a `[N, T, ...]` buffer, with builtin ops."""
-    hot = tf.one_hot(index, length, on_value=True, off_value=False, dtype=tf.bool)
-    hot = tf.reshape(hot, [1, length] + [1] * (len(buffer.shape) - 2))
-    return tf.where(hot, tf.expand_dims(tf.cast(values, buffer.dtype), 1), buffer)
+    hot = ops.equal(ops.arange(length, dtype="int32"), index)
+    hot = ops.reshape(hot, [1, length] + [1] * (len(buffer.shape) - 2))
+    return ops.where(hot, ops.expand_dims(ops.cast(values, buffer.dtype), 1), buffer)
 
 
 def _forbid(log_probs, ids):
     """`log_probs` `[..., V]` with the columns `ids` set to -inf."""
-    vocab = tf.shape(log_probs)[-1]
-    banned = tf.reduce_any(tf.equal(tf.range(vocab)[:, None], tf.constant(ids)[None, :]), axis=1)
-    return tf.where(banned, _FILTERED, log_probs)
+    columns = ops.arange(ops.shape(log_probs)[-1], dtype="int32")
+    banned = ops.any(ops.equal(columns[:, None], ops.convert_to_tensor(ids, "int32")[None, :]), axis=1)
+    return ops.where(banned, _FILTERED, log_probs)
 
 
 def _batch_size(structure):
-    return tf.shape(tf.nest.flatten(structure)[0])[0]
+    return ops.shape(keras.tree.flatten(structure)[0])[0]
+
+
+def _pick(values, index):
+    """`values[n, index[n]]` for `values` `[N, V]` and `index` int `[N]`."""
+    return ops.take_along_axis(values, ops.expand_dims(index, 1), axis=1)[:, 0]
+
+
+def _gather_rows(values, index):
+    """`values[b, index[b, j], ...]` for `values` `[B, K, ...]` and `index`
+    int `[B, J]` (TensorFlow's `gather(..., batch_dims=1)`)."""
+    shape = ops.shape(values)
+    index = ops.reshape(index, tuple(ops.shape(index)) + (1,) * (len(values.shape) - 2))
+    index = ops.broadcast_to(index, (shape[0], ops.shape(index)[1]) + tuple(shape[2:]))
+    return ops.take_along_axis(values, index, axis=1)
+
+
+def categorical(logits, seed, index):
+    """One stateless draw per row from `softmax(logits)`, `[N, V] -> int32 [N]`.
+
+    The draw is a pure function of `(seed, index)` (int32 scalars), so a
+    fixed seed reproduces a search exactly, in eager and compiled code alike.
+    Keras' own `keras.random` takes only Python ints or a `SeedGenerator`
+    (whose state cannot be threaded through a compiled while loop on every
+    backend), so this is the search's one backend switch: TensorFlow's
+    `stateless_categorical`, JAX's `random.categorical` on a key folded with
+    `index`, PyTorch's `multinomial` with a generator seeded from both.
+    Draws differ between backends (each has its own generator).
+    """
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        key = jax.random.fold_in(jax.random.key(seed), index)
+        return jax.random.categorical(key, logits, axis=-1).astype("int32")
+    if backend == "torch":
+        import torch
+
+        generator = torch.Generator(device=logits.device)
+        generator.manual_seed(int(seed) * 1_000_003 + int(index))
+        probs = torch.softmax(logits.float(), dim=-1)
+        return torch.multinomial(probs, 1, generator=generator)[:, 0].to(torch.int32)
+    import tensorflow as tf
+
+    draw = tf.random.stateless_categorical(logits, 1, seed=tf.stack([seed, tf.cast(index, tf.int32)]),
+                                           dtype=tf.int32)
+    return draw[:, 0]
+
+
+def fresh_seed(maximum):
+    """A new int32 seed in [0, maximum) for every run of the search: a random
+    op in TensorFlow graphs (a traced function draws anew per call), a Python
+    int on JAX and PyTorch (their `generate` always passes a seed)."""
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.random.uniform([], maxval=maximum, dtype=tf.int32)
+    import numpy as np
+
+    return int(np.random.randint(0, maximum))
 
 
 def _loop(step_fn, pick_fn, initial_state, memory, *, max_length, bos_id, eos_id, pad_id, aux_shape):
     """Greedy-style loop: one new token per row and step, chosen by `pick_fn`."""
     n = _batch_size(initial_state)
-    tokens = tf.fill([n], tf.constant(bos_id, tf.int32))
-    ids = tf.zeros([n, max_length], tf.int32)
-    scores = tf.zeros([n], tf.float32)
-    lengths = tf.zeros([n], tf.int32)
-    finished = tf.zeros([n], tf.bool)
-    aux = tf.zeros([n, max_length, *aux_shape], tf.float32) if aux_shape is not None else tf.zeros([n, 0])
+    tokens = ops.full([n], bos_id, "int32")
+    ids = ops.zeros([n, max_length], "int32")
+    scores = ops.zeros([n], "float32")
+    lengths = ops.zeros([n], "int32")
+    finished = ops.zeros([n], "bool")
+    aux = (ops.zeros([n, max_length, *aux_shape], "float32") if aux_shape is not None
+           else ops.zeros([n, 0], "float32"))
 
     def cond(i, tokens, state, ids, scores, lengths, finished, aux):
-        return tf.logical_and(i < max_length, tf.logical_not(tf.reduce_all(finished)))
+        return ops.logical_and(i < max_length, ops.logical_not(ops.all(finished)))
 
     def body(i, tokens, state, ids, scores, lengths, finished, aux):
         logits, state, step_aux = step_fn(tokens, state, memory, i)
-        log_probs = tf.nn.log_softmax(tf.cast(logits, tf.float32), axis=-1)
-        token = tf.cast(pick_fn(_forbid(log_probs, [pad_id, bos_id]), i), tf.int32)
-        token = tf.where(finished, tf.constant(pad_id, tf.int32), token)
-        token_log_prob = tf.gather(log_probs, token, batch_dims=1)
-        scores = scores + tf.where(finished, 0.0, token_log_prob)
-        lengths = lengths + tf.cast(tf.logical_not(finished), tf.int32)
+        log_probs = ops.log_softmax(ops.cast(logits, "float32"), axis=-1)
+        token = ops.cast(pick_fn(_forbid(log_probs, [pad_id, bos_id]), i), "int32")
+        token = ops.where(finished, pad_id, token)
+        scores = scores + ops.where(finished, 0.0, _pick(log_probs, token))
+        lengths = lengths + ops.cast(ops.logical_not(finished), "int32")
         ids = _write(ids, i, token, max_length)
         if aux_shape is not None:
-            keep = tf.reshape(tf.logical_not(finished), [-1] + [1] * len(aux_shape))
-            aux = _write(aux, i, tf.where(keep, tf.cast(step_aux, tf.float32), 0.0), max_length)
-        finished = tf.logical_or(finished, tf.equal(token, eos_id))
+            keep = ops.reshape(ops.logical_not(finished), [-1] + [1] * len(aux_shape))
+            aux = _write(aux, i, ops.where(keep, ops.cast(step_aux, "float32"), 0.0), max_length)
+        finished = ops.logical_or(finished, ops.equal(token, eos_id))
         return i + 1, token, state, ids, scores, lengths, finished, aux
 
-    _, _, _, ids, scores, lengths, _, aux = tf.while_loop(
-        cond,
-        body,
-        (tf.constant(0), tokens, initial_state, ids, scores, lengths, finished, aux),
+    start = ops.convert_to_tensor(0, "int32")
+    _, _, _, ids, scores, lengths, _, aux = ops.while_loop(
+        cond, body, (start, tokens, initial_state, ids, scores, lengths, finished, aux),
         maximum_iterations=max_length,
     )
     return ids, scores, lengths, aux
@@ -145,22 +206,20 @@ def process_logits(log_probs, *, temperature=1.0, top_k=0, top_p=1.0):
     Returns:
         Float32 `[N, V]` logits, filtered tokens set to `-inf`.
     """
-    log_probs = tf.cast(log_probs, tf.float32)
-    logits = (log_probs - tf.reduce_max(log_probs, axis=-1, keepdims=True)) / temperature
+    log_probs = ops.cast(log_probs, "float32")
+    logits = (log_probs - ops.max(log_probs, axis=-1, keepdims=True)) / temperature
     if top_k:
-        vocab = tf.shape(logits)[-1]
-        kth = tf.math.top_k(logits, k=tf.minimum(top_k, vocab)).values[:, -1:]
-        logits = tf.where(logits < kth, _FILTERED, logits)
+        vocab = logits.shape[-1]
+        kth = ops.top_k(logits, k=min(top_k, vocab) if vocab is not None else top_k)[0][:, -1:]
+        logits = ops.where(logits < kth, _FILTERED, logits)
     if top_p < 1.0:
-        sorted_logits = tf.sort(logits, axis=-1, direction="DESCENDING")
-        probs = tf.nn.softmax(sorted_logits, axis=-1)
-        mass_before = tf.cumsum(probs, axis=-1, exclusive=True)
-        first = tf.equal(tf.range(tf.shape(logits)[-1]), 0)[None, :]
-        kept = tf.logical_or(mass_before < top_p, first)
-        threshold = tf.reduce_min(
-            tf.where(kept, sorted_logits, float("inf")), axis=-1, keepdims=True
-        )
-        logits = tf.where(logits < threshold, _FILTERED, logits)
+        sorted_logits = ops.flip(ops.sort(logits, axis=-1), axis=-1)  # descending
+        probs = ops.softmax(sorted_logits, axis=-1)
+        mass_before = ops.cumsum(probs, axis=-1) - probs
+        first = ops.equal(ops.arange(ops.shape(logits)[-1], dtype="int32"), 0)[None, :]
+        kept = ops.logical_or(mass_before < top_p, first)
+        threshold = ops.min(ops.where(kept, sorted_logits, float("inf")), axis=-1, keepdims=True)
+        logits = ops.where(logits < threshold, _FILTERED, logits)
     return logits
 
 
@@ -182,7 +241,7 @@ def sample_search(
 ):
     """Ancestral sampling with temperature, top-k and top-p.
 
-    Randomness comes from `tf.random.stateless_categorical` seeded with
+    Randomness comes from `categorical`, a stateless draw seeded with
     `(seed, index)`, so a fixed `seed` reproduces the output exactly (in
     eager, graph and exported models alike), and different seeds give
     independent draws. `seed=None` draws a seed.
@@ -211,7 +270,7 @@ def sample_search(
 
 def gnmt_length_penalty(lengths, alpha):
     """`((5 + |Y|) / 6) ** alpha` (Wu et al. 2016, eq. 14). Float32."""
-    return tf.pow((5.0 + tf.cast(lengths, tf.float32)) / 6.0, alpha)
+    return ops.power((5.0 + ops.cast(lengths, "float32")) / 6.0, alpha)
 
 
 def beam_search(
@@ -268,92 +327,86 @@ def beam_search(
     batch = _batch_size(initial_state)
     state = _tile(initial_state, k)
     memory = _tile(memory, k)
-    tokens = tf.fill([batch * k], tf.constant(bos_id, tf.int32))
-    first_beam_only = tf.concat([tf.zeros([1]), tf.fill([k - 1], _NEG)], axis=0)
-    log_probs = tf.tile(first_beam_only[None, :], [batch, 1])
-    scores = tf.zeros([batch, k], tf.float32)
-    finished = tf.zeros([batch, k], tf.bool)
-    lengths = tf.zeros([batch, k], tf.int32)
-    ids = tf.zeros([batch * k, max_length], tf.int32)
-    aux = (
-        tf.zeros([batch * k, max_length, *aux_shape], tf.float32)
-        if aux_shape is not None
-        else tf.zeros([batch * k, 0])
-    )
+    tokens = ops.full([batch * k], bos_id, "int32")
+    first_beam_only = ops.convert_to_tensor([0.0] + [_NEG] * (k - 1), "float32")
+    log_probs = ops.tile(first_beam_only[None, :], [batch, 1])
+    scores = ops.zeros([batch, k], "float32")
+    finished = ops.zeros([batch, k], "bool")
+    lengths = ops.zeros([batch, k], "int32")
+    ids = ops.zeros([batch * k, max_length], "int32")
+    aux = (ops.zeros([batch * k, max_length, *aux_shape], "float32") if aux_shape is not None
+           else ops.zeros([batch * k, 0], "float32"))
 
     def reorder(t, parent):
         """Rows `[B * K, ...]` reordered by `parent` `[B, K]` within each source."""
-        shape = tf.shape(t)
-        grouped = tf.reshape(t, tf.concat([[batch, k], shape[1:]], axis=0))
-        out = tf.reshape(tf.gather(grouped, parent, batch_dims=1), shape)
-        out.set_shape(t.shape)
-        return out
+        shape = ops.shape(t)
+        grouped = ops.reshape(t, (batch, k) + tuple(shape[1:]))
+        return ops.reshape(_gather_rows(grouped, parent), shape)
 
     use_coverage = coverage_penalty > 0
     if use_coverage:
         if source_mask is None:
             raise ValueError("`coverage_penalty` needs `source_mask` (the real source positions).")
-        real = tf.cast(tf.repeat(source_mask, k, axis=0), tf.float32)  # [B * K, S]
-        coverage = tf.zeros_like(real)
+        real = ops.cast(ops.repeat(source_mask, k, axis=0), "float32")  # [B * K, S]
+        coverage = ops.zeros_like(real)
     else:
-        real = coverage = tf.zeros([batch * k, 0])
+        real = coverage = ops.zeros([batch * k, 0], "float32")
 
     def coverage_term(total_attention):
         """beta * sum_i log(min(coverage_i, 1)) over real positions, [B, K]."""
-        capped = tf.minimum(total_attention, 1.0)
-        logs = tf.where(real > 0, tf.math.log(tf.maximum(capped, 1e-30)), 0.0)
-        return coverage_penalty * tf.reshape(tf.reduce_sum(logs, axis=1), [batch, k])
+        capped = ops.minimum(total_attention, 1.0)
+        logs = ops.where(real > 0, ops.log(ops.maximum(capped, 1e-30)), 0.0)
+        return coverage_penalty * ops.reshape(ops.sum(logs, axis=1), [batch, k])
 
     def cond(i, tokens, state, log_probs, scores, finished, lengths, ids, aux, coverage):
-        return tf.logical_and(i < max_length, tf.logical_not(tf.reduce_all(finished)))
+        return ops.logical_and(i < max_length, ops.logical_not(ops.all(finished)))
 
     def body(i, tokens, state, log_probs, scores, finished, lengths, ids, aux, coverage):
         logits, state, step_aux = step_fn(tokens, state, memory, i)
-        step = tf.nn.log_softmax(tf.cast(logits, tf.float32), axis=-1)
-        vocab = tf.shape(step)[-1]
-        step = tf.reshape(step, [batch, k, vocab])
-        pad_only = tf.where(tf.range(vocab) == pad_id, 0.0, _NEG)
-        step = tf.where(finished[:, :, None], pad_only[None, None, :], _forbid(step, [pad_id, bos_id]))
+        step = ops.log_softmax(ops.cast(logits, "float32"), axis=-1)
+        vocab = step.shape[-1] if step.shape[-1] is not None else ops.shape(step)[-1]
+        step = ops.reshape(step, [batch, k, vocab])
+        pad_only = ops.where(ops.arange(vocab, dtype="int32") == pad_id, 0.0, _NEG)
+        step = ops.where(finished[:, :, None], pad_only[None, None, :], _forbid(step, [pad_id, bos_id]))
         total = log_probs[:, :, None] + step  # [B, K, V]
-        new_lengths = lengths + tf.cast(tf.logical_not(finished), tf.int32)
+        new_lengths = lengths + ops.cast(ops.logical_not(finished), "int32")
         ranked = total / gnmt_length_penalty(new_lengths, length_penalty)[:, :, None]
         if use_coverage:
             if step_aux is None:
                 raise ValueError("`coverage_penalty` needs a step function that returns attention.")
-            live = tf.reshape(tf.logical_not(finished), [-1, 1])
-            coverage = coverage + tf.where(live, tf.cast(step_aux, tf.float32), 0.0)
+            live = ops.reshape(ops.logical_not(finished), [-1, 1])
+            coverage = coverage + ops.where(live, ops.cast(step_aux, "float32"), 0.0)
             ranked = ranked + coverage_term(coverage)[:, :, None]
-        top_scores, top_index = tf.math.top_k(tf.reshape(ranked, [batch, k * vocab]), k=k)
+        top_scores, top_index = ops.top_k(ops.reshape(ranked, [batch, k * vocab]), k=k)
+        top_index = ops.cast(top_index, "int32")
         parent = top_index // vocab
         token = top_index % vocab
-        log_probs = tf.gather(tf.reshape(total, [batch, k * vocab]), top_index, batch_dims=1)
-        lengths = tf.gather(new_lengths, parent, batch_dims=1)
-        parent_finished = tf.gather(finished, parent, batch_dims=1)
-        finished = tf.logical_or(parent_finished, tf.equal(token, eos_id))
-        flat_token = tf.reshape(token, [-1])
+        log_probs = ops.take_along_axis(ops.reshape(total, [batch, k * vocab]), top_index, axis=1)
+        lengths = ops.take_along_axis(new_lengths, parent, axis=1)
+        parent_finished = ops.take_along_axis(finished, parent, axis=1)
+        finished = ops.logical_or(parent_finished, ops.equal(token, eos_id))
+        flat_token = ops.reshape(token, [-1])
         ids = _write(reorder(ids, parent), i, flat_token, max_length)
         if aux_shape is not None:
-            keep = tf.reshape(tf.logical_not(parent_finished), [-1] + [1] * len(aux_shape))
-            step_aux = reorder(tf.cast(step_aux, tf.float32), parent)
-            aux = _write(reorder(aux, parent), i, tf.where(keep, step_aux, 0.0), max_length)
-        state = tf.nest.map_structure(lambda t: reorder(t, parent), state)
+            keep = ops.reshape(ops.logical_not(parent_finished), [-1] + [1] * len(aux_shape))
+            step_aux = reorder(ops.cast(step_aux, "float32"), parent)
+            aux = _write(reorder(aux, parent), i, ops.where(keep, step_aux, 0.0), max_length)
+        state = keras.tree.map_structure(lambda t: reorder(t, parent), state)
         if use_coverage:
             coverage = reorder(coverage, parent)
         return i + 1, flat_token, state, log_probs, top_scores, finished, lengths, ids, aux, coverage
 
-    loop = tf.while_loop(
-        cond,
-        body,
-        (tf.constant(0), tokens, state, log_probs, scores, finished, lengths, ids, aux, coverage),
+    start = ops.convert_to_tensor(0, "int32")
+    loop = ops.while_loop(
+        cond, body, (start, tokens, state, log_probs, scores, finished, lengths, ids, aux, coverage),
         maximum_iterations=max_length,
     )
     _, _, _, _, scores, _, lengths, ids, aux, _ = loop
     n = num_return_sequences
-    ids = tf.reshape(ids, [batch, k, max_length])[:, :n]
-    aux = tf.reshape(aux, tf.concat([[batch, k], tf.shape(aux)[1:]], axis=0))[:, :n]
-    result = {"ids": ids, "scores": scores[:, :n], "lengths": lengths[:, :n]}
+    result = {"ids": ops.reshape(ids, (batch, k, max_length))[:, :n], "scores": scores[:, :n],
+              "lengths": lengths[:, :n]}
     if aux_shape is not None:
-        result["aux"] = aux
+        result["aux"] = ops.reshape(aux, (batch, k) + tuple(ops.shape(aux)[1:]))[:, :n]
     return result
 
 
@@ -362,8 +415,5 @@ def _result(ids, scores, lengths, aux, aux_shape, batch=None, k=None):
     if aux_shape is not None:
         result["aux"] = aux
     if batch is not None:
-        result = {
-            key: tf.reshape(t, tf.concat([[batch, k], tf.shape(t)[1:]], axis=0))
-            for key, t in result.items()
-        }
+        result = {key: ops.reshape(t, (batch, k) + tuple(ops.shape(t)[1:])) for key, t in result.items()}
     return result

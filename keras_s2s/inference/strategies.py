@@ -32,7 +32,7 @@ import json
 
 import keras
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
 from keras_s2s import _checks
 from keras_s2s import limits
@@ -145,15 +145,15 @@ class GreedySearch(SearchStrategy):
             int32 `[N]` token ids.
         """
         del index, seed
-        return tf.argmax(log_probs, axis=-1, output_type=tf.int32)
+        return ops.cast(ops.argmax(log_probs, axis=-1), "int32")
 
     def search(self, step_fn, initial_state, memory, *, max_length, bos_id, eos_id, pad_id=0,
                aux_shape=None, seed=None):
         batch = search_lib._batch_size(initial_state)
         k = self.num_return_sequences
         if seed is None:  # no random op in deterministic graphs (TFLite has none builtin)
-            seed = 0 if self.deterministic else tf.random.uniform([], maxval=MAX_SEED, dtype=tf.int32)
-        seed = tf.cast(seed, tf.int32)
+            seed = 0 if self.deterministic else search_lib.fresh_seed(MAX_SEED)
+        seed = ops.cast(seed, "int32")
         ids, scores, lengths, aux = search_lib._loop(
             step_fn,
             lambda log_probs, i: self.get_next_token(log_probs, i, seed),
@@ -172,9 +172,10 @@ class GreedySearch(SearchStrategy):
 class SampleSearch(GreedySearch):
     """Ancestral sampling with temperature, top-k and nucleus (top-p) filtering.
 
-    Randomness comes from `tf.random.stateless_categorical` seeded with
-    `(seed, index)`: a fixed seed reproduces the output exactly (eager,
-    graph, exported), distinct seeds give independent draws. Scores are the
+    Randomness comes from `keras_s2s.inference.search.categorical`, a
+    stateless draw seeded with `(seed, index)`: a fixed seed reproduces the
+    output exactly (eager and compiled), distinct seeds give independent
+    draws; the draws of one seed differ between backends. Scores are the
     log-probabilities under the unfiltered model.
 
     Args:
@@ -210,9 +211,7 @@ class SampleSearch(GreedySearch):
     def get_next_token(self, log_probs, index, seed):
         logits = search_lib.process_logits(
             log_probs, temperature=self.temperature, top_k=self.top_k, top_p=self.top_p)
-        sample = tf.random.stateless_categorical(
-            logits, 1, seed=tf.stack([seed, tf.cast(index, tf.int32)]), dtype=tf.int32)
-        return sample[:, 0]
+        return search_lib.categorical(logits, seed, index)
 
     def get_config(self):
         return {"temperature": self.temperature, "top_k": self.top_k, "top_p": self.top_p,

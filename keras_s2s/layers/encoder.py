@@ -1,7 +1,6 @@
 """The RNN encoder: embedding, stacked (bidirectional, residual) LSTM/GRU."""
 
 import keras
-import tensorflow as tf
 from keras import ops
 
 from keras_s2s import _checks
@@ -23,19 +22,26 @@ def make_rnn(cell, units, name, dtype_policy):
     )
 
 
-def reverse_padded(ids, mask):
-    """Reverses the real tokens of right-padded sequences; padding stays last.
+def reverse_padded(x, mask):
+    """Reverses the real steps of right-padded sequences; padding stays last.
 
     Args:
-        ids: int tensor `[B, S]`, padding id 0 at the end of each row.
-        mask: bool tensor `[B, S]`, `True` at real tokens.
+        x: tensor `[B, S, ...]` (ids, or attention weights over S), padding
+            at the end of each row.
+        mask: bool tensor `[B, S]`, `True` at real steps.
 
     Returns:
-        Int tensor `[B, S]`: `[a, b, c, 0, 0] -> [c, b, a, 0, 0]`. Applying it
-        twice gives the input back.
+        `x` with its real steps reversed along axis 1:
+        `[a, b, c, 0, 0] -> [c, b, a, 0, 0]`. Applying it twice gives the
+        input back. `keras.ops` only (every backend; builtin TFLite ops).
     """
-    lengths = ops.sum(ops.cast(mask, "int32"), axis=1)
-    return tf.reverse_sequence(ids, lengths, seq_axis=1, batch_axis=0)
+    lengths = ops.sum(ops.cast(mask, "int32"), axis=1, keepdims=True)  # [B, 1]
+    positions = ops.expand_dims(ops.arange(ops.shape(x)[1], dtype="int32"), 0)  # [1, S]
+    index = ops.where(positions < lengths, lengths - 1 - positions, positions)  # [B, S]
+    for _ in range(len(x.shape) - 2):
+        index = ops.expand_dims(index, -1)
+    index = ops.broadcast_to(index, ops.shape(x))
+    return ops.take_along_axis(x, index, axis=1)
 
 
 def join_frames(x, mask):
