@@ -145,7 +145,9 @@ class GreedySearch(SearchStrategy):
             int32 `[N]` token ids.
         """
         del index, seed
-        return ops.cast(ops.argmax(log_probs, axis=-1), "int32")
+        # top_k, not argmax: Keras' TensorFlow argmax adds a bitwise op that
+        # TFLite lacks; both return the lowest index among equal scores.
+        return ops.cast(ops.top_k(log_probs, 1)[1][:, 0], "int32")
 
     def search(self, step_fn, initial_state, memory, *, max_length, bos_id, eos_id, pad_id=0,
                aux_shape=None, seed=None):
