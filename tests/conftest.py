@@ -6,6 +6,37 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+BACKEND = keras.backend.backend()
+
+
+def pytest_collection_modifyitems(config, items):
+    """`@pytest.mark.tensorflow_only` tests (exports, TensorFlow's own APIs)
+    are skipped on the JAX and PyTorch backends."""
+    if BACKEND == "tensorflow":
+        return
+    skip = pytest.mark.skip(reason=f"TensorFlow only (KERAS_BACKEND={BACKEND})")
+    for item in items:
+        if "tensorflow_only" in item.keywords:
+            item.add_marker(skip)
+
+
+def count_calls():
+    """`(count, calls)`: `count(index)` inside a step function records one
+    executed step on every backend (a TensorFlow variable in graphs, a
+    `jax.debug.callback` under JAX tracing, a Python counter on PyTorch);
+    `calls()` returns the number of steps run."""
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        steps = tf.Variable(0)
+        return (lambda index: steps.assign_add(1)), (lambda: int(steps.numpy()))
+    calls = []
+    if BACKEND == "jax":
+        import jax
+
+        return (lambda index: jax.debug.callback(lambda i: calls.append(int(i)), index)), (lambda: len(calls))
+    return (lambda index: calls.append(int(index))), (lambda: len(calls))
+
 
 @pytest.fixture(autouse=True)
 def _seed_and_policy():

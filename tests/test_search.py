@@ -2,7 +2,8 @@
 
 import numpy as np
 import pytest
-import tensorflow as tf
+from conftest import BACKEND, count_calls
+from keras import ops
 
 from keras_s2s.inference import beam_search, greedy_search, process_logits, sample_search
 
@@ -12,10 +13,10 @@ V = 7
 
 def table_step(table):
     """A step function whose log-probs depend only on the previous token."""
-    table = tf.constant(np.log(np.asarray(table, "float64") + 1e-12), tf.float32)
+    table = ops.convert_to_tensor(np.log(np.asarray(table, "float64") + 1e-12), "float32")
 
     def step_fn(tokens, state, memory, index):
-        return tf.gather(table, tokens), state + 1.0, None
+        return ops.take(table, tokens, axis=0), state + 1.0, None
 
     return step_fn
 
@@ -33,8 +34,8 @@ TRAP[BOS] = probs(A=0.6, B=0.4)
 TRAP[A] = probs(EOS=0.45, A=0.275, B=0.275)
 TRAP[B] = probs(EOS=1.0)
 TRAP[EOS] = probs(EOS=1.0)
-STATE = tf.zeros([2, 1])
-MEMORY = {"mask": tf.ones([2, 3], tf.bool)}
+STATE = ops.zeros([2, 1])
+MEMORY = {"mask": ops.ones([2, 3], "bool")}
 
 
 def test_greedy_takes_the_locally_best_path():
@@ -76,9 +77,9 @@ def test_beam_length_penalty_is_gnmt():
 def test_max_length_and_mixed_finishing():
     # Row-dependent step: row 0 always says EOS after one A; row 1 never ends.
     def step_fn(tokens, state, memory, index):
-        row0 = tf.where(tf.equal(tokens[0], BOS), A, EOS)
-        logits = tf.one_hot(tf.stack([row0, tf.constant(B)]), V) * 10.0
-        return logits, state, tf.ones([2, 3]) / 3.0
+        row0 = ops.where(ops.equal(tokens[0], BOS), A, EOS)
+        logits = ops.one_hot(ops.stack([ops.cast(row0, "int32"), ops.convert_to_tensor(B, "int32")]), V) * 10.0
+        return logits, state, ops.ones([2, 3]) / 3.0
 
     out = greedy_search(step_fn, STATE, MEMORY, max_length=4, bos_id=BOS, eos_id=EOS, aux_shape=(3,))
     np.testing.assert_array_equal(out["ids"], [[A, EOS, 0, 0], [B, B, B, B]])
@@ -90,17 +91,16 @@ def test_max_length_and_mixed_finishing():
 
 
 def test_loop_stops_when_every_sequence_ended():
-    steps = tf.Variable(0)
+    count, steps = count_calls()
 
     def step_fn(tokens, state, memory, index):
-        steps.assign_add(1)
-        return tf.one_hot(tf.fill([2], EOS), V) * 10.0, state, None
+        count(index)
+        return ops.one_hot(ops.full([2], EOS, "int32"), V) * 10.0, state, None
 
-    out = tf.function(greedy_search, autograph=False)(
-        step_fn, STATE, MEMORY, max_length=50, bos_id=BOS, eos_id=EOS)
+    out = compiled(lambda: greedy_search(step_fn, STATE, MEMORY, max_length=50, bos_id=BOS, eos_id=EOS))()
     np.testing.assert_array_equal(out["lengths"], [1, 1])
     np.testing.assert_array_equal(np.asarray(out["ids"])[:, 1:], 0)
-    assert int(steps.numpy()) == 1
+    assert steps() == 1
 
 
 def test_beam_one_equals_greedy_on_random_tables():
@@ -115,19 +115,20 @@ def test_beam_one_equals_greedy_on_random_tables():
 
 
 def test_process_logits_numbers():
-    logits = tf.math.log(tf.constant([[0.5, 0.3, 0.15, 0.05]]))
-    kept = lambda out: (np.asarray(out) > -1e8).tolist()[0]  # noqa: E731
+    logits = ops.log(ops.convert_to_tensor([[0.5, 0.3, 0.15, 0.05]]))
+    kept = lambda out: (ops.convert_to_numpy(out) > -1e8).tolist()[0]  # noqa: E731
     assert kept(process_logits(logits, top_k=2)) == [True, True, False, False]
     assert kept(process_logits(logits, top_p=0.5)) == [True, False, False, False]
     assert kept(process_logits(logits, top_p=0.8)) == [True, True, False, False]
     assert kept(process_logits(logits, top_p=0.81)) == [True, True, True, False]
     # the best token is shifted to 0 before the division (softmax-invariant)
-    np.testing.assert_allclose(process_logits(logits, temperature=2.0),
-                               (np.asarray(logits) - np.max(logits)) / 2, rtol=1e-6)
+    np.testing.assert_allclose(ops.convert_to_numpy(process_logits(logits, temperature=2.0)),
+                               (ops.convert_to_numpy(logits) - np.max(ops.convert_to_numpy(logits))) / 2,
+                               rtol=1e-6)
     # filtered tokens are exactly -inf (probability 0), whatever the temperature
-    tiny = process_logits(logits, temperature=1e-10, top_k=1).numpy()[0]
+    tiny = ops.convert_to_numpy(process_logits(logits, temperature=1e-10, top_k=1))[0]
     assert tiny[0] == 0 and np.all(tiny[1:] == -np.inf)
-    smallest = process_logits(logits, temperature=float(np.finfo(np.float32).tiny)).numpy()[0]
+    smallest = ops.convert_to_numpy(process_logits(logits, temperature=float(np.finfo(np.float32).tiny)))[0]
     assert smallest[0] == 0 and np.all(smallest[1:] < -1e30)  # the best stays finite
     # a top_p that rounds to 0 in float32 still keeps the best token only
     assert kept(process_logits(logits, top_p=1e-45)) == [True, False, False, False]
@@ -140,10 +141,10 @@ def test_top_k_1_with_tiny_temperature_is_greedy():
     table[BOS] = probs(A=0.3, B=0.36, C=0.34)
     table[A] = table[B] = table[C] = probs(EOS=1.0)
     kwargs = dict(max_length=3, bos_id=BOS, eos_id=EOS)
-    greedy = greedy_search(table_step(table), tf.zeros([1, 1]), {"mask": tf.ones([1, 2], tf.bool)},
+    greedy = greedy_search(table_step(table), ops.zeros([1, 1]), {"mask": ops.ones([1, 2], "bool")},
                            **kwargs)
     for seed in range(20):
-        out = sample_search(table_step(table), tf.zeros([1, 1]), {"mask": tf.ones([1, 2], tf.bool)},
+        out = sample_search(table_step(table), ops.zeros([1, 1]), {"mask": ops.ones([1, 2], "bool")},
                             seed=seed, top_k=1, temperature=1e-10, **kwargs)
         np.testing.assert_array_equal(out["ids"][:, 0], greedy["ids"])
 
@@ -168,8 +169,8 @@ def test_sampling_is_seeded_and_follows_the_distribution():
     table = np.zeros((V, V))
     table[BOS] = probs(A=0.7, B=0.2, C=0.1)
     table[A] = table[B] = table[C] = probs(EOS=1.0)
-    state = tf.zeros([1000, 1])
-    memory = {"mask": tf.ones([1000, 2], tf.bool)}
+    state = ops.zeros([1000, 1])
+    memory = {"mask": ops.ones([1000, 2], "bool")}
     kwargs = dict(max_length=3, bos_id=BOS, eos_id=EOS)
     a = sample_search(table_step(table), state, memory, seed=7, **kwargs)
     b = sample_search(table_step(table), state, memory, seed=7, **kwargs)
@@ -184,16 +185,29 @@ def test_sampling_is_seeded_and_follows_the_distribution():
     assert np.all(np.asarray(top1["ids"])[:, 0, 0] == A)
     nucleus = sample_search(table_step(table), state, memory, seed=1, top_p=0.85, **kwargs)
     assert set(np.asarray(nucleus["ids"])[:, 0, 0]) == {A, B}
-    multi = sample_search(table_step(table), tf.zeros([2, 1]), MEMORY, seed=3,
+    multi = sample_search(table_step(table), ops.zeros([2, 1]), MEMORY, seed=3,
                           num_return_sequences=50, **kwargs)
     assert multi["ids"].shape == (2, 50, 3)
     assert len(set(np.asarray(multi["ids"])[0, :, 0])) > 1
 
 
+def compiled(fn):
+    """`fn` compiled by the backend (XLA on TensorFlow and JAX); PyTorch runs it as it is."""
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(fn, jit_compile=True, autograph=False)
+    if BACKEND == "jax":
+        import jax
+
+        return jax.jit(fn)
+    return fn
+
+
 def test_search_compiles_with_xla():
     step = table_step(TRAP)
 
-    @tf.function(jit_compile=True)
+    @compiled
     def run():
         g = greedy_search(step, STATE, MEMORY, max_length=5, bos_id=BOS, eos_id=EOS)
         b = beam_search(step, STATE, MEMORY, max_length=5, num_beams=2, length_penalty=0.0,
@@ -218,12 +232,12 @@ def test_coverage_penalty_is_gnmt_and_changes_the_winner():
     attention[BOS] = [0.5, 0.5, 0.0]
     attention[A] = [1.0, 0.0, 0.0]
     attention[B] = [0.5, 0.5, 0.0]
-    log_table = tf.constant(np.log(table + 1e-12), tf.float32)
+    log_table = ops.convert_to_tensor(np.log(table + 1e-12), "float32")
 
     def step_fn(tokens, state, memory, index):
-        return tf.gather(log_table, tokens), state, tf.gather(tf.constant(attention), tokens)
+        return ops.take(log_table, tokens, axis=0), state, ops.take(ops.convert_to_tensor(attention), tokens, axis=0)
 
-    mask = tf.constant([[True, True, False]] * 2)
+    mask = ops.convert_to_tensor([[True, True, False]] * 2)
     common = dict(max_length=4, num_beams=2, length_penalty=0.0, num_return_sequences=2, bos_id=BOS,
                   eos_id=EOS)
     plain = beam_search(step_fn, STATE, MEMORY, **common)
