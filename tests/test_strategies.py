@@ -7,7 +7,7 @@ import pathlib
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
+from keras import ops
 
 import keras_s2s
 from keras_s2s import export
@@ -108,8 +108,8 @@ class ForbidA(keras_s2s.GreedySearch):
     """Greedy that never emits token A (a constrained vocabulary)."""
 
     def get_next_token(self, log_probs, index, seed):
-        banned = tf.one_hot(A, tf.shape(log_probs)[-1], on_value=True, off_value=False)
-        return tf.argmax(tf.where(banned, -np.inf, log_probs), axis=-1, output_type=tf.int32)
+        banned = ops.equal(ops.arange(ops.shape(log_probs)[-1], dtype="int32"), A)
+        return ops.cast(ops.top_k(ops.where(banned, -np.inf, log_probs), 1)[1][:, 0], "int32")
 
 
 def test_user_strategy_is_one_override_exact_tokens():
@@ -121,6 +121,7 @@ def test_user_strategy_is_one_override_exact_tokens():
     np.testing.assert_allclose(out["scores"][:, 0], [np.log(0.4)] * 2, rtol=1e-5)
 
 
+@pytest.mark.tensorflow_only
 def test_user_strategy_through_generate_and_tflite(tmp_path):
     gen = generator()
     _, ids = sources()
@@ -134,7 +135,10 @@ def test_user_strategy_through_generate_and_tflite(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.tensorflow_only
 def test_n_best_saved_model_and_beam_tflite(tmp_path):
+    import tensorflow as tf
+
     gen = generator()
     texts, ids = sources()
     beam = keras_s2s.BeamSearch(num_beams=3, length_penalty=0.0, num_return_sequences=3)
@@ -164,6 +168,7 @@ def test_n_best_saved_model_and_beam_tflite(tmp_path):
         np.testing.assert_allclose(got["score"], reference["scores"][row, 0], rtol=1e-4)
 
 
+@pytest.mark.tensorflow_only
 def test_export_refuses_sampling_objects(tmp_path):
     with pytest.raises(ValueError, match="deterministic strategy.*SampleSearch"):
         export.export_tflite(generator(), tmp_path / "m.tflite", max_length=4,
@@ -204,8 +209,8 @@ def test_strategies_that_differ_only_in_attributes_get_their_own_graph():
             self.token = token
 
         def get_next_token(self, log_probs, index, seed):
-            banned = tf.one_hot(self.token, tf.shape(log_probs)[-1], on_value=True, off_value=False)
-            return tf.argmax(tf.where(banned, -np.inf, log_probs), axis=-1, output_type=tf.int32)
+            banned = ops.equal(ops.arange(ops.shape(log_probs)[-1], dtype="int32"), self.token)
+            return ops.cast(ops.top_k(ops.where(banned, -np.inf, log_probs), 1)[1][:, 0], "int32")
 
     gen = generator()
     _, ids = sources()
