@@ -1,0 +1,77 @@
+"""Runs one job on the backend named by KERAS_BACKEND, in its own process
+(Keras picks its backend once per process). Used by tests/test_backends.py.
+
+    python tests/backend_worker.py parity DIR
+    python tests/backend_worker.py train OUT_DIR
+
+`parity` loads every DIR/NAME.keras with its DIR/NAME.npz inputs and writes
+DIR/NAME.BACKEND.npz: the teacher-forced logits,
+the logits of the generator's decoder step fed the same tokens one by one,
+and the attention layer's context and weights on fixed float inputs.
+`train` fits a small attention model on the reversal task, saves
+`model.keras`, and writes the greedy and beam ids it generates.
+"""
+
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(__file__))
+from conftest import reversal_data  # noqa: E402
+
+import keras_s2s  # noqa: E402
+from keras_s2s.losses import MaskedSparseCategoricalCrossentropy  # noqa: E402
+
+TRAIN_SOURCES = reversal_data(16, 5)[0]["source_ids"]
+
+
+def parity(directory):
+    for name in sorted(os.listdir(directory)):
+        if name.endswith(".keras"):
+            stem = os.path.join(directory, name[: -len(".keras")])
+            parity_of(stem + ".keras", stem + ".npz", f"{stem}.{keras.backend.backend()}.npz")
+
+
+def parity_of(model_path, inputs_path, out_path):
+    model = keras.models.load_model(model_path)
+    inputs = np.load(inputs_path)
+    source, target_in = inputs["source_ids"], inputs["target_ids"]
+    logits = model.predict({"source_ids": source, "target_ids": target_in}, verbose=0)
+    generator = keras_s2s.build_inference_model(model)
+    encoded = generator.encoder(keras.ops.convert_to_tensor(source))
+    state, memory = encoded["state"], encoded["memory"]
+    steps = []
+    for t in range(target_in.shape[1]):
+        out = generator.decoder_step({"token_ids": keras.ops.convert_to_tensor(target_in[:, t]),
+                                      "state": state, "memory": memory})
+        steps.append(keras.ops.convert_to_numpy(out["logits"]))
+        state = out["state"]
+    attention = model.get_layer("decoder").attention
+    context, weights = attention(keras.ops.convert_to_tensor(inputs["query"]),
+                                 keras.ops.convert_to_tensor(inputs["value"]),
+                                 value_mask=keras.ops.convert_to_tensor(inputs["value_mask"]))
+    np.savez(out_path, logits=np.asarray(logits), step_logits=np.stack(steps, axis=1),
+             context=keras.ops.convert_to_numpy(context), weights=keras.ops.convert_to_numpy(weights))
+
+
+def train(out_dir):
+    x, y = reversal_data(3000, 0)
+    model = keras_s2s.build_seq2seq(12, 12, embedding_dim=16, units=48, attention="luong",
+                                    bidirectional=True, reverse_source=True)
+    model.compile(keras.optimizers.Adam(0.01, clipnorm=5.0), MaskedSparseCategoricalCrossentropy())
+    model.fit(x, y, batch_size=64, epochs=4, verbose=0)
+    model.save(os.path.join(out_dir, "model.keras"))
+    generator = keras_s2s.build_inference_model(model)
+    greedy = generator.generate(TRAIN_SOURCES, max_length=7)
+    beam = generator.generate(TRAIN_SOURCES, max_length=7, strategy="beam", num_beams=3)
+    np.savez(os.path.join(out_dir, "tokens.npz"), greedy=greedy["ids"], beam=beam["ids"],
+             backend=keras.backend.backend())
+
+
+if __name__ == "__main__":
+    job, *args = sys.argv[1:]
+    {"parity": parity, "train": train}[job](*args)

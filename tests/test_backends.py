@@ -1,0 +1,131 @@
+"""keras_s2s on JAX and PyTorch, driven from the TensorFlow test process.
+
+Keras chooses its backend once per process, so every backend runs in a
+subprocess (`tests/backend_worker.py`, or pytest itself for the matrix):
+
+- the backend matrix: the layer, model, loss and search test files, unchanged,
+  under `KERAS_BACKEND=jax` and `KERAS_BACKEND=torch`;
+- numerical parity: one saved model, the same inputs, teacher-forced logits,
+  decoder `step` logits and attention on all three backends (max abs diff
+  <= 1e-5, float32);
+- a model trained on JAX, saved, loaded on TensorFlow: the same tokens from
+  `generate`, the SavedModel and TFLite.
+
+Without JAX or PyTorch installed these tests skip, except under `CI=true`,
+where a missing backend fails (`.ci/run` installs both).
+"""
+
+import importlib.util
+import os
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import reversal_data
+
+import keras_s2s
+from keras_s2s import export
+
+pytestmark = [pytest.mark.tensorflow_only, pytest.mark.slow]
+
+TESTS = pathlib.Path(__file__).parent
+BACKENDS = ("jax", "torch")
+# The test files of the matrix: layers, models, losses and metrics, generation and search.
+MATRIX = ("test_attention.py", "test_encoder.py", "test_decoders.py", "test_losses_metrics.py",
+          "test_models.py", "test_generator.py", "test_search.py", "test_strategies.py",
+          "test_protocols.py")
+TOLERANCE = 1e-5
+
+
+def need(backend):
+    module = {"jax": "jax", "torch": "torch"}[backend]
+    if importlib.util.find_spec(module) is None:
+        message = f"the {backend} backend needs `pip install -e \".[{backend}]\"`"
+        if os.environ.get("CI"):
+            pytest.fail(message + " (.ci/run installs it)")
+        pytest.skip(message)
+
+
+def run(backend, *args, timeout=900):
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    result = subprocess.run([sys.executable, *args], env=env, cwd=TESTS.parent, capture_output=True,
+                            text=True, timeout=timeout)
+    assert result.returncode == 0, f"{backend}: {' '.join(args)}\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+    return result
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_backend_matrix(backend):
+    need(backend)
+    result = run(backend, "-m", "pytest", "-q", "-ra", "-p", "no:cacheprovider",
+                 *(str(TESTS / name) for name in MATRIX), timeout=1200)
+    summary = result.stdout.strip().splitlines()[-1]
+    print(f"KERAS_BACKEND={backend}: {summary}")
+    assert " passed" in summary and "failed" not in summary and "error" not in summary, summary
+
+
+PARITY_MODELS = {
+    "luong_general_input_feeding": dict(attention="luong_general", input_feeding=True, bidirectional=True,
+                                        reverse_source=True),
+    "bahdanau_gru": dict(attention="bahdanau", cell="gru", num_layers=2),
+}
+
+
+def test_numerical_parity_across_backends(tmp_path):
+    for backend in BACKENDS:
+        need(backend)
+    rng = np.random.default_rng(0)
+    source = reversal_data(6, 3, max_len=7)[0]["source_ids"]
+    target_in = np.concatenate([np.full((6, 1), keras_s2s.BOS_ID), rng.integers(4, 15, (6, 5))], 1)
+    value_mask = np.arange(7)[None, :] < rng.integers(1, 8, (6, 1))
+    for name, options in PARITY_MODELS.items():
+        model = keras_s2s.build_seq2seq(12, 15, embedding_dim=8, units=16, **options)
+        model.save(tmp_path / f"{name}.keras")
+        np.savez(tmp_path / f"{name}.npz", source_ids=source, target_ids=target_in.astype("int32"),
+                 query=rng.normal(size=(6, 16)).astype("float32"),
+                 value=rng.normal(size=(6, 7, 16)).astype("float32"), value_mask=value_mask)
+    for backend in ("tensorflow",) + BACKENDS:
+        run(backend, str(TESTS / "backend_worker.py"), "parity", str(tmp_path))
+    for name in PARITY_MODELS:
+        reference = np.load(tmp_path / f"{name}.tensorflow.npz")
+        for backend in ("tensorflow",) + BACKENDS:
+            got = np.load(tmp_path / f"{name}.{backend}.npz")
+            # decoder step = teacher-forced call, token by token, on each backend
+            assert np.abs(got["step_logits"] - got["logits"]).max() <= TOLERANCE, (name, backend)
+            for key in ("logits", "step_logits", "context", "weights"):
+                diff = np.abs(got[key] - reference[key]).max()
+                assert diff <= TOLERANCE, f"{name}: {key} on {backend} differs from TensorFlow by {diff}"
+        # masked positions get exactly zero weight on every backend
+        assert np.all(reference["weights"][~np.load(tmp_path / f"{name}.npz")["value_mask"]] == 0)
+
+
+def test_model_trained_on_jax_exports_on_tensorflow(tmp_path):
+    need("jax")
+    run("jax", str(TESTS / "backend_worker.py"), "train", str(tmp_path))
+    tokens = np.load(tmp_path / "tokens.npz")
+    assert str(tokens["backend"]) == "jax"
+    model = keras_s2s.load_model(tmp_path / "model.keras")
+    generator = keras_s2s.build_inference_model(model)
+    sources = reversal_data(16, 5)[0]["source_ids"]
+    greedy = generator.generate(sources, max_length=7)
+    np.testing.assert_array_equal(greedy["ids"], tokens["greedy"])
+    beam = generator.generate(sources, max_length=7, strategy="beam", num_beams=3)
+    np.testing.assert_array_equal(beam["ids"], tokens["beam"])
+    # it learned the task (the tokens mean something): most sources come back reversed
+    targets = reversal_data(16, 5)[1]
+    exact = np.mean([np.array_equal(greedy["ids"][i, 0, :6][targets[i] != 0], targets[i][targets[i] != 0])
+                     for i in range(len(targets))])
+    assert exact >= 0.9, exact
+
+    import tensorflow as tf
+
+    saved = tf.saved_model.load(export.export_saved_model(generator, tmp_path / "sm", max_length=7,
+                                                          strategy="beam", num_beams=3))
+    out = saved.signatures["generate_ids"](source_ids=tf.constant(sources))
+    np.testing.assert_array_equal(out["ids"].numpy(), tokens["beam"][:, 0])
+    tflite = export.TFLiteGreedyDecoder(export.export_tflite(generator, tmp_path / "m.tflite", max_length=7))
+    for row, source in enumerate(sources):
+        n = int((source != 0).sum())
+        np.testing.assert_array_equal(tflite(source[:n])["ids"], tokens["greedy"][row, 0])
