@@ -83,3 +83,13 @@ def test_morse_smoke():
     assert set(report["results"]) == {"test_10db", "test_20db"}
     assert all(0 <= r["greedy"]["cer"] and 0 <= r["beam4"]["wer"] <= 1 for r in report["results"].values())
     assert (ROOT / "benchmarks" / "results" / "smoke" / "morse_attention.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.slow
+def test_backends_smoke():
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "backends.py"), "--smoke"], check=True, cwd=ROOT,
+                   timeout=900)
+    report = json.loads((ROOT / "benchmarks" / "results" / "smoke" / "backends.json").read_text())
+    assert set(report["results"]) == {"tensorflow", "jax", "torch"}
+    for row in report["results"].values():
+        assert row["train_tokens_per_s"] > 0 and all(v > 0 for v in row["decode_words_per_s"].values())

@@ -206,15 +206,17 @@ class _RNNDecoder(keras.layers.Layer):
             `[B, S]` for attention decoders, else `None`.
         """
         x = self.embedding(token_ids)
-        output, state, weights = self._step_core(x, state, memory, training=False)
+        output, state, weights = self._step_core(x, state, memory)
         return self.output_dense(output), state, weights
 
-    def _step_core(self, x, state, memory, training=None):
+    def _step_core(self, x, state, memory, dropout_masks=None):
+        """One step; `dropout_masks` (scaled, one per RNN layer's input) in training."""
         n = self.num_states
         h = self.rnn_input(x, state, memory)
         rnn_state = []
         for i, rnn in enumerate(self.rnn_layers):
-            h = self.dropout_layer(h, training=training)
+            if dropout_masks is not None:
+                h = h * dropout_masks[i]
             h, layer_state = rnn.cell(h, list(state[i * n : (i + 1) * n]))
             rnn_state.extend(layer_state)
         output, weights = self.combine_output(h, memory)
@@ -254,15 +256,27 @@ class _RNNDecoder(keras.layers.Layer):
     def _scan(self, x, state, memory, training):
         """Teacher forcing step by step (`steps_in_training`)."""
 
-        def fn(carry, x_t):
-            output, new_state, _ = self._step_core(x_t, carry[0], memory, training)
+        x = ops.transpose(x, [1, 0, 2])  # [T, B, E]
+        masks = None
+        if training and self.dropout > 0:
+            # Drawn before the scan, one mask per step and layer: a random op inside
+            # the scan body would advance the dropout's seed state there, which JAX's
+            # scan forbids (a traced value escaping the body).
+            steps, batch = ops.shape(x)[0], ops.shape(x)[1]
+            masks = [self.dropout_layer(ops.ones((steps, batch, rnn.cell.kernel.shape[0]), x.dtype),
+                                        training=True) for rnn in self.rnn_layers]
+
+        def fn(carry, inputs):
+            masks_t = inputs[1] if masks is not None else None
+            output, new_state, _ = self._step_core(inputs[0], carry[0], memory, masks_t)
             return (new_state, output), (new_state, output)
 
         # Keras' TensorFlow `ops.scan` stacks outputs of the carry's own
         # structure, so the carry holds the last output too.
         output_size = self.output_dense.kernel.shape[0]
-        initial_output = ops.zeros((ops.shape(x)[0], output_size), dtype=self.compute_dtype)
-        _, (_, outputs) = ops.scan(fn, (state, initial_output), ops.transpose(x, [1, 0, 2]))
+        initial_output = ops.zeros((ops.shape(x)[1], output_size), dtype=self.compute_dtype)
+        xs = (x,) if masks is None else (x, masks)
+        _, (_, outputs) = ops.scan(fn, (state, initial_output), xs)
         return ops.transpose(outputs, [1, 0, 2])
 
     def compute_output_shape(
