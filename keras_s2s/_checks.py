@@ -142,31 +142,32 @@ def ids_in_range(name, ids, vocab_size):
     TensorFlow, or read NaN on JAX, and answer silently.
 
     How it fails, by backend and mode (the one backend switch of the checks):
-    - concrete values (TensorFlow eager, PyTorch, JAX outside `jit`):
-      `tf.errors.InvalidArgumentError` (the same class on every backend, so
-      one `except` serves all);
-    - TensorFlow graph: a `tf.debugging.Assert` (`InvalidArgumentError` at
-      run time);
-    - JAX under `jit` (`fit`, `generate`): a `jax.debug.callback` that raises
-      the same error; JAX reports it as a `JaxRuntimeError` carrying the
+    - TensorFlow: `tf.errors.InvalidArgumentError`, eagerly or, in graphs,
+      from a `tf.debugging.Assert` at run time;
+    - PyTorch (eager) and JAX outside `jit`: `ValueError` (Keras re-wraps
+      exceptions raised in a layer call and cannot rebuild TensorFlow's
+      error class there, which would lose the message);
+    - JAX under `jit` (`fit`): a `jax.debug.callback` raises that
+      `ValueError`; JAX reports it as a `JaxRuntimeError` carrying the
       message.
 
     TFLite drops assertions; exports that run there use `valid_rows` too.
     """
     import keras
-    import tensorflow as tf
 
     message = f"`{name}` must hold ids in [0, {vocab_size}). Received the id"
 
-    def check_concrete(values):
+    def check_concrete(values, error=ValueError):
         first = first_out_of_range(np.asarray(values), vocab_size)
         if first is not None:
-            raise tf.errors.InvalidArgumentError(None, None, f"{message} {first}.")
+            raise error(f"{message} {first}.")
 
     backend = keras.backend.backend()
     if backend == "tensorflow":
+        import tensorflow as tf
+
         if tf.executing_eagerly():  # a plain message, not an Assert's summary
-            check_concrete(ids)
+            check_concrete(ids, lambda text: tf.errors.InvalidArgumentError(None, None, text))
             return ids
         flat = tf.reshape(ids, [-1])
         bad = tf.logical_or(flat < 0, flat >= vocab_size)

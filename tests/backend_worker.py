@@ -3,6 +3,7 @@
 
     python tests/backend_worker.py parity DIR
     python tests/backend_worker.py train OUT_DIR
+    python tests/backend_worker.py bad_ids
 
 `parity` loads every DIR/NAME.keras with its DIR/NAME.npz inputs and writes
 DIR/NAME.BACKEND.npz: the teacher-forced logits,
@@ -72,6 +73,24 @@ def train(out_dir):
              backend=keras.backend.backend())
 
 
+def bad_ids():
+    """`fit` and `generate` on a source id outside the vocabulary: prints the
+    error each raised (`type: message`), one per line."""
+    x, y = reversal_data(64, 0)
+    x["source_ids"][3, 0] = 12  # the vocabulary is [0, 12)
+    model = keras_s2s.build_seq2seq(12, 12, embedding_dim=4, units=8)
+    model.compile("adam", MaskedSparseCategoricalCrossentropy())
+    generator = keras_s2s.build_inference_model(model)
+    for name, run in (("fit", lambda: model.fit(x, y, epochs=1, verbose=0)),
+                      ("generate", lambda: generator.generate(x["source_ids"], max_length=4))):
+        try:
+            run()
+            print(f"{name}: no error")
+        except Exception as error:  # noqa: BLE001 - the test reads what was raised
+            message = " ".join(str(error).split())
+            print(f"{name}: {type(error).__name__}: {message[:2000]}")
+
+
 if __name__ == "__main__":
     job, *args = sys.argv[1:]
-    {"parity": parity, "train": train}[job](*args)
+    {"parity": parity, "train": train, "bad_ids": bad_ids}[job](*args)

@@ -66,6 +66,16 @@ def test_backend_matrix(backend):
     assert " passed" in summary and "failed" not in summary and "error" not in summary, summary
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_out_of_range_ids_are_errors_in_fit_and_generate(backend):
+    need(backend)
+    lines = run(backend, str(TESTS / "backend_worker.py"), "bad_ids").stdout.strip().splitlines()
+    errors = dict(line.split(": ", 1) for line in lines if line.startswith(("fit:", "generate:")))
+    for name in ("fit", "generate"):
+        assert "must hold ids in [0, 12)" in errors[name] or "must be in [0, 12)" in errors[name], errors
+        assert "12" in errors[name].split("Received", 1)[-1], errors
+
+
 PARITY_MODELS = {
     "luong_general_input_feeding": dict(attention="luong_general", input_feeding=True, bidirectional=True,
                                         reverse_source=True),
