@@ -45,8 +45,10 @@ class MaskedSparseCategoricalCrossentropy(keras.losses.SparseCategoricalCrossent
         self.label_smoothing = _checks.probability("label_smoothing", label_smoothing)
 
     def call(self, y_true, y_pred):
-        if not self.label_smoothing:
-            return super().call(y_true, y_pred)
+        # One path with and without smoothing: the padding mask is folded into
+        # the values here, never handed to Keras' loss mask, whose merge with
+        # per-sequence sample weights `[B, 1]` is an in-place broadcast that
+        # PyTorch refuses.
         eps = self.label_smoothing
         y_true = ops.cast(y_true, "int32")
         y_pred = ops.cast(y_pred, "float32")

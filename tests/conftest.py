@@ -8,6 +8,19 @@ import pytest  # noqa: E402
 
 BACKEND = keras.backend.backend()
 
+if BACKEND == "torch":
+    # Layer outputs called outside `fit` require grad on PyTorch, and NumPy
+    # refuses to read such tensors; the tests compare values, so NumPy reads
+    # them detached (what `keras.ops.convert_to_numpy` does).
+    import torch
+
+    _tensor_array = torch.Tensor.__array__
+
+    def _detached_array(self, *args, **kwargs):
+        return _tensor_array(self.detach(), *args, **kwargs)
+
+    torch.Tensor.__array__ = _detached_array
+
 
 def pytest_collection_modifyitems(config, items):
     """`@pytest.mark.tensorflow_only` tests (exports, TensorFlow's own APIs)

@@ -1,3 +1,4 @@
+import keras
 import numpy as np
 
 from keras_s2s.losses import MaskedSparseCategoricalCrossentropy
@@ -53,11 +54,13 @@ def test_label_smoothing_against_numpy_every_reduction_and_weights():
     np.testing.assert_allclose(summed(y, logits), per_token.sum(), rtol=1e-5)
     none = MaskedSparseCategoricalCrossentropy(label_smoothing=eps, reduction="none")
     np.testing.assert_allclose(none(y, logits), per_token, rtol=1e-5, atol=1e-6)
-    # without smoothing (eps=0) and with it, the unsmoothed loss stays Keras' own
+    # without smoothing it is Keras' own masked loss, and per-sequence weights weigh each token
     plain = MaskedSparseCategoricalCrossentropy()
-    np.testing.assert_allclose(plain(y, logits, sample_weight=weights),
-                               MaskedSparseCategoricalCrossentropy(label_smoothing=0.0)(
-                                   y, logits, sample_weight=weights), rtol=1e-6)
+    keras_own = keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)
+    np.testing.assert_allclose(plain(y, logits), keras_own(y, logits), rtol=1e-6)
+    nll = -np.take_along_axis(log_probs, y[..., None], -1)[..., 0] * (y != 0)
+    np.testing.assert_allclose(plain(y, logits, sample_weight=weights), (nll * weights).sum() / real,
+                               rtol=1e-5)
     config = smooth.get_config()
     assert MaskedSparseCategoricalCrossentropy.from_config(config).label_smoothing == eps
     with pytest.raises(ValueError, match="label_smoothing=1.0"):
