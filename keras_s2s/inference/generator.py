@@ -234,8 +234,9 @@ class Seq2SeqGenerator:
                return_attention=True, **options):
         """The traceable core of `generate`: tensors in, tensors out.
 
-        Use it inside your own `tf.function` (also with `jit_compile=True`)
-        or export. Arguments are those of `generate`, but only the strategy
+        Use it inside your own `tf.function` (also with `jit_compile=True`),
+        `jax.jit` (pass the weights through `keras.StatelessScope` if they
+        may change, as `generate` does) or export. Arguments are those of `generate`, but only the strategy
         (its constructor) and the ids' range (asserted in graph by the
         encoder) are checked here; `source_ids` must be an int32 tensor
         `[B, S]` and `seed` an int32 scalar tensor or None. A source of only

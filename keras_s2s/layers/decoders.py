@@ -348,8 +348,9 @@ class LSTMDecoder(_RNNDecoder):
             unknown `cell`, dropout outside [0, 1), target ids of rank other
             than 2, or an encoder state with the wrong number of tensors.
         TypeError: for non-integer target ids.
-        tf.errors.InvalidArgumentError: at call time, a target id outside
-            `[0, vocab_size)`, named in the message.
+        tf.errors.InvalidArgumentError (TensorFlow) or ValueError (PyTorch,
+            JAX; a `JaxRuntimeError` carrying it inside `jax.jit`): at call
+            time, a target id outside `[0, vocab_size)`, named in the message.
 """
     )
 

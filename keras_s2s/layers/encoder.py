@@ -199,9 +199,10 @@ class Encoder(RNNStack):
             an unknown `cell`, a dropout rate outside [0, 1), or
             `source_ids` of rank other than 2.
         TypeError: for `source_ids` that are not integers.
-        tf.errors.InvalidArgumentError: at call time, an id outside
-            `[0, vocab_size)` (a negative id is never wrapped around); the
-            message names the first such id.
+        tf.errors.InvalidArgumentError (TensorFlow) or ValueError (PyTorch,
+            JAX; a `JaxRuntimeError` carrying it inside `jax.jit`): at call
+            time, an id outside `[0, vocab_size)` (a negative id is never
+            wrapped around); the message names the first such id.
     """
 
     def __init__(
