@@ -46,6 +46,24 @@ def accuracy_curves(variants, train, test, tokenizer, *, embedding_dim, units, b
     return results
 
 
+def g2p_batches(examples, pad_to_multiple_of=None):
+    """The first `examples` CMUdict training pairs as cached batches of 128 (shuffled once, seed 0),
+    optionally padded to a multiple of `pad_to_multiple_of` (few shapes for compilers).
+
+    Returns `(dataset, letters, phonemes, tokens)`: the `tf.data` batches, the two tokenizers, and the
+    number of real target tokens (EOS included) in one epoch, for throughput figures."""
+    from keras_s2s import datasets
+    from keras_s2s.data import make_dataset
+    from keras_s2s.text import CharTokenizer, WordTokenizer
+
+    train = datasets.cmudict_g2p()["train"]
+    sources, targets = train.sources[:examples], train.targets[:examples]
+    letters, phonemes = CharTokenizer.from_texts(sources), WordTokenizer.from_texts(targets)
+    dataset = make_dataset(sources, targets, letters, phonemes, batch_size=128, seed=0,
+                           pad_to_multiple_of=pad_to_multiple_of).cache()
+    return dataset, letters, phonemes, int(sum(len(t.split()) + 1 for t in targets))
+
+
 def timed(fn, repeats=2):
     """Best wall time of `repeats` calls of `fn`, after one warm-up call (tracing)."""
     fn()

@@ -1,12 +1,14 @@
 """The G2P model on TensorFlow, JAX and PyTorch, side by side on one machine.
 
-For each backend, in its own process (Keras picks its backend once per process): the main
-job's architecture (BiLSTM encoder 2 x 128 + LSTM-256 decoder + Luong dot attention) trained
-on the same CMUdict batches (target tokens/s, padding excluded, one timed epoch after a
-warm-up), then greedy and 4-beam decoding of 512 test words in one batch (words/s, best of
-two runs after a warm-up that compiles). Each backend compiles as Keras does by default:
-`fit` with XLA on JAX (`jax.jit`), `tf.function` on TensorFlow, eager on PyTorch; `generate`
-with `tf.function`, `jax.jit`, and eagerly on PyTorch.
+For each backend, in its own process (Keras picks its backend once per process):
+- training: the main job's architecture (BiLSTM encoder 2 x 128 + LSTM-256 decoder + Luong dot
+  attention) on the same CMUdict batches of 128, padded to multiples of 8
+  (`make_dataset(pad_to_multiple_of=8)`, as JAX needs: `jax.jit` compiles once per shape);
+  target tokens/s (padding excluded) over one epoch, after a warm-up epoch that compiles;
+- decoding: greedy and 4-beam `generate` on 512 test words in one batch, words/s, best of two
+  runs after one that compiles.
+Each backend compiles as Keras does by default: `fit` under `jax.jit` on JAX, `tf.function` on
+TensorFlow, eagerly on PyTorch; `generate` under `tf.function`, `jax.jit`, eagerly on PyTorch.
 
     python benchmarks/backends.py             # ~15 min on a 2-core CPU
     python benchmarks/backends.py --smoke     # a tiny model, seconds per backend (CI)
@@ -30,28 +32,24 @@ def worker(args):
 
     import keras_s2s
     from keras_s2s import datasets
-    from keras_s2s.data import make_dataset
     from keras_s2s.losses import MaskedSparseCategoricalCrossentropy
-    from keras_s2s.text import CharTokenizer, WordTokenizer
 
-    data = datasets.cmudict_g2p()
-    train, test = data["train"], data["test"]
-    sources, targets = train.sources[: args.examples], train.targets[: args.examples]
-    letters, phonemes = CharTokenizer.from_texts(sources), WordTokenizer.from_texts(targets)
-    dataset = make_dataset(sources, targets, letters, phonemes, batch_size=128, seed=0).cache()
-    tokens = int(sum(len(t.split()) + 1 for t in targets))
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from _curves import g2p_batches
+
+    dataset, letters, phonemes, tokens = g2p_batches(args.examples, pad_to_multiple_of=8)
     embedding_dim, units = (8, 16) if args.smoke else (64, 256)
     keras.utils.set_random_seed(0)
     model = keras_s2s.build_seq2seq(letters.vocabulary_size, phonemes.vocabulary_size,
                                     embedding_dim=embedding_dim, units=units, bidirectional=True,
                                     num_layers=2, attention="luong")
     model.compile(keras.optimizers.Adam(1e-3, clipnorm=5.0), MaskedSparseCategoricalCrossentropy())
-    model.fit(dataset.take(5), epochs=1, verbose=0)  # trace and warm up
+    model.fit(dataset, epochs=1, verbose=0)  # compiles every batch shape (JAX) and warms up
     start = time.perf_counter()
     model.fit(dataset, epochs=1, verbose=0)
     train_seconds = time.perf_counter() - start
 
-    words = [w.lower() for w in test.sources[: args.words]]
+    words = datasets.cmudict_g2p()["test"].sources[: args.words]
     ids = letters.encode(words).numpy()
     generator = keras_s2s.build_inference_model(model)
     rates, outputs = {}, {}
@@ -103,7 +101,7 @@ def main(argv=None):
             subprocess.run(command, check=True, env=env)
             with open(out) as f:
                 rows[backend] = json.load(f)
-    sys.path.insert(0, os.path.dirname(__file__))
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from _curves import save
 
     command = "python benchmarks/backends.py" + (" --smoke" if args.smoke else "")

@@ -266,7 +266,7 @@ def section_backends():
     rows = b["results"]
     out.append(f"The main job's model (BiLSTM 2 x 128 + LSTM-256 + Luong, "
                f"{next(iter(rows.values()))['parameters']:,} parameters) on {b['examples']:,} CMUdict words, "
-               f"batch 128, one timed epoch after a warm-up; decoding {b['words']} test words in one batch "
+               f"batch 128 padded to multiples of 8, one timed epoch after a compiling one; decoding {b['words']} test words in one batch "
                "(max_length 24), best of two runs after a compiling run. Each backend ran in its own process, "
                "one after another, on the same machine.\n\n")
     out.append("| backend | version | fit compiled | train target tokens/s | greedy words/s | beam 4 words/s |\n"

@@ -12,15 +12,12 @@ import argparse
 import resource
 import time
 
-from _curves import save
+from _curves import g2p_batches, save
 
 import keras  # noqa: E402
 
 import keras_s2s  # noqa: E402
-from keras_s2s import datasets  # noqa: E402
-from keras_s2s.data import make_dataset  # noqa: E402
 from keras_s2s.losses import MaskedSparseCategoricalCrossentropy  # noqa: E402
-from keras_s2s.text import CharTokenizer, WordTokenizer  # noqa: E402
 
 
 def plain_keras_model(source_vocab, target_vocab, embedding_dim, units):
@@ -59,11 +56,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.smoke:
         args.examples, args.epochs, args.rounds = 512, 1, 1
-    train = datasets.cmudict_g2p()["train"]
-    sources, targets = train.sources[: args.examples], train.targets[: args.examples]
-    letters, phonemes = CharTokenizer.from_texts(sources), WordTokenizer.from_texts(targets)
-    dataset = make_dataset(sources, targets, letters, phonemes, batch_size=128, seed=0).cache()
-    tokens = int(sum(len(t.split()) + 1 for t in targets))
+    dataset, letters, phonemes, tokens = g2p_batches(args.examples)
     embedding_dim, units = (8, 16) if args.smoke else (64, 256)
     keras.utils.set_random_seed(0)
     ours = keras_s2s.build_seq2seq(letters.vocabulary_size, phonemes.vocabulary_size,

@@ -112,6 +112,37 @@ def test_make_dataset_shapes_shift_and_bucketing():
     assert order[0][0][:2] == np.asarray(st.encode(["ab"]))[0].tolist()
 
 
+def test_pad_to_multiple_of_gives_few_shapes_and_the_same_loss():
+    import keras
+
+    import keras_s2s
+    from keras_s2s.losses import MaskedSparseCategoricalCrossentropy
+
+    sources = ["ab", "abcdefghij", "a", "abcd", "abc", "abcdefg"] * 8
+    targets = ["A B", "A B C D E F G H I J", "A", "A B C D", "A B C", "A B C D E F G"] * 8
+    st, tt = CharTokenizer.from_texts(sources), WordTokenizer.from_texts(targets)
+    common = dict(batch_size=8, shuffle=False)
+    plain = list(make_dataset(sources, targets, st, tt, **common))
+    padded = list(make_dataset(sources, targets, st, tt, pad_to_multiple_of=8, **common))
+    assert len(plain) == len(padded)
+    model = keras_s2s.build_seq2seq(st.vocabulary_size, tt.vocabulary_size, embedding_dim=4, units=8,
+                                    attention="luong")
+    loss = MaskedSparseCategoricalCrossentropy()
+    for (x, y), (xp, yp) in zip(plain, padded):
+        shapes = [np.shape(a)[1] for a in (xp["source_ids"], xp["target_ids"], yp)]
+        assert all(n % 8 == 0 for n in shapes), shapes
+        for a, b in ((x["source_ids"], xp["source_ids"]), (y, yp)):  # the same ids, then zeros
+            a, b = np.asarray(a), np.asarray(b)
+            np.testing.assert_array_equal(b[:, : a.shape[1]], a)
+            assert np.all(b[:, a.shape[1]:] == 0)
+        np.testing.assert_allclose(float(loss(yp, model(xp))), float(loss(y, model(x))), rtol=1e-5)
+    shapes = {tuple(np.shape(a)[1] for a in (x["source_ids"], y)) for x, y in padded}
+    assert shapes <= {(8, 8), (8, 16), (16, 8), (16, 16)}
+    with pytest.raises(ValueError, match="pad_to_multiple_of=0"):
+        make_dataset(sources, targets, st, tt, pad_to_multiple_of=0, **common)
+    keras.backend.clear_session()
+
+
 def test_make_dataset_errors():
     st = tt = CharTokenizer.from_texts(["a"])
     with pytest.raises(ValueError, match="empty"):
