@@ -23,14 +23,20 @@ if BACKEND == "torch":
 
 
 def pytest_collection_modifyitems(config, items):
-    """`@pytest.mark.tensorflow_only` tests (exports, TensorFlow's own APIs)
-    are skipped on the JAX and PyTorch backends."""
+    """On the JAX and PyTorch backends: `@pytest.mark.tensorflow_only` tests
+    (exports, TensorFlow's own APIs) are skipped, and so are
+    `@pytest.mark.long_training` ones unless `KERAS_S2S_LONG_TRAINING=1` (the
+    CI matrix keeps to its time budget; they pass there when asked)."""
     if BACKEND == "tensorflow":
         return
     skip = pytest.mark.skip(reason=f"TensorFlow only (KERAS_BACKEND={BACKEND})")
+    long = pytest.mark.skip(reason=f"long training, on KERAS_BACKEND={BACKEND} only with "
+                                   "KERAS_S2S_LONG_TRAINING=1")
     for item in items:
         if "tensorflow_only" in item.keywords:
             item.add_marker(skip)
+        elif "long_training" in item.keywords and os.environ.get("KERAS_S2S_LONG_TRAINING") != "1":
+            item.add_marker(long)
 
 
 def count_calls():
