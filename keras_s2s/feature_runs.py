@@ -22,7 +22,7 @@ import keras
 import numpy as np
 
 from keras_s2s import _checks
-from keras_s2s.data import make_feature_dataset
+from keras_s2s.data import compile_padding, make_feature_dataset
 from keras_s2s.datasets import morse
 from keras_s2s.evaluation import g2p_error_rates
 from keras_s2s.inference import build_inference_model
@@ -141,9 +141,9 @@ def train_morse(run_dir, *, examples=20000, epochs=12, units=128, num_test=500, 
         normalize_features=True, attention="luong_general", dropout=0.1)
     model.get_layer("encoder").adapt(splits["train"].features)
     train = make_feature_dataset(splits["train"].features, splits["train"].texts, letters,
-                                 batch_size=64, seed=seed)
+                                 batch_size=64, seed=seed, pad_to_multiple_of=compile_padding())
     dev = make_feature_dataset(splits["dev"].features, splits["dev"].texts, letters,
-                               batch_size=256, shuffle=False)
+                               batch_size=256, shuffle=False, pad_to_multiple_of=compile_padding())
     decay_steps = -(-examples // 64) * epochs
     schedule = keras.optimizers.schedules.CosineDecay(3e-3, decay_steps, alpha=0.05)
     model.compile(keras.optimizers.Adam(schedule, clipnorm=5.0),

@@ -27,7 +27,7 @@ from keras_s2s import _checks
 from keras_s2s import datasets as datasets_lib
 from keras_s2s import evaluation
 from keras_s2s import limits
-from keras_s2s.data import make_dataset, read_tsv
+from keras_s2s.data import compile_padding, make_dataset, read_tsv
 from keras_s2s.inference import build_inference_model
 from keras_s2s.losses import MaskedSparseCategoricalCrossentropy
 from keras_s2s.metrics import MaskedAccuracy
@@ -399,7 +399,8 @@ def train(config, run_dir, *, verbose=1, log=print):
         **{name: getattr(config, name) for name in RUN_MODEL_OPTIONS},
     )
     train_data = make_dataset(train_split.sources, train_split.targets, source_tokenizer,
-                              target_tokenizer, batch_size=config.batch_size, seed=config.seed)
+                              target_tokenizer, batch_size=config.batch_size, seed=config.seed,
+                              pad_to_multiple_of=compile_padding())
     learning_rate = learning_rate_schedule(
         config.lr_schedule, config.learning_rate,
         total_steps=max(1, int(train_data.cardinality()) * config.epochs),
@@ -411,7 +412,7 @@ def train(config, run_dir, *, verbose=1, log=print):
     )
     dev = splits["dev"]
     dev_data = make_dataset(dev.sources, dev.targets, source_tokenizer, target_tokenizer,
-                            batch_size=512, shuffle=False)
+                            batch_size=512, shuffle=False, pad_to_multiple_of=compile_padding())
     callbacks = [
         keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
         keras.callbacks.ModelCheckpoint(str(run_dir / "model.keras"), monitor="val_loss",
