@@ -236,10 +236,11 @@ class Seq2SeqGenerator:
 
         Use it inside your own `tf.function` (also with `jit_compile=True`),
         `jax.jit` (pass the weights through `keras.StatelessScope` if they
-        may change, as `generate` does) or export. Arguments are those of `generate`, but only the strategy
-        (its constructor) and the ids' range (asserted in graph by the
-        encoder) are checked here; `source_ids` must be an int32 tensor
-        `[B, S]` and `seed` an int32 scalar tensor or None. A source of only
+        may change, as `generate` does) or export. Arguments are those of
+        `generate`, but only the strategy (its constructor) and the ids'
+        range (checked by the encoder) are checked here; `source_ids` must
+        be an int32 tensor `[B, S]` and `seed` an int32 scalar tensor or
+        None. A source of only
         padding gives an empty output. With `return_attention=False` no
         attention buffer is kept (exports that return ids only).
 

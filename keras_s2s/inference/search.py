@@ -5,8 +5,9 @@ stops when every sequence has ended (or at `max_length`). Written in
 `keras.ops` only, so the same code runs on TensorFlow (eagerly, inside
 `tf.function`, also with `jit_compile=True`, in a SavedModel and in TFLite),
 on JAX (inside `jax.jit`) and on PyTorch. No custom ops (the beam history is
-reordered with `take_along_axis`, not `GatherTree`). The one backend switch
-is `categorical`, the stateless draw of sampling.
+reordered with `take_along_axis`, not `GatherTree`). Only random numbers
+switch on the backend (`categorical`, `fresh_seed`): Keras' `keras.random`
+takes no tensor seeds.
 
 The step function contract:
 
