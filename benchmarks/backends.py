@@ -10,7 +10,7 @@ For each backend, in its own process (Keras picks its backend once per process):
 Each backend compiles as Keras does by default: `fit` under `jax.jit` on JAX, `tf.function` on
 TensorFlow, eagerly on PyTorch; `generate` under `tf.function`, `jax.jit`, eagerly on PyTorch.
 
-    python benchmarks/backends.py             # ~15 min on a 2-core CPU
+    python benchmarks/backends.py             # ~10 min on a 2-core CPU
     python benchmarks/backends.py --smoke     # a tiny model, seconds per backend (CI)
 """
 
@@ -81,7 +81,7 @@ def worker(args):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true")
-    parser.add_argument("--examples", type=int, default=20000)
+    parser.add_argument("--examples", type=int, default=6400)
     parser.add_argument("--words", type=int, default=512)
     parser.add_argument("--backends", nargs="+", choices=BACKENDS, default=list(BACKENDS))
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -107,7 +107,7 @@ def main(argv=None):
     command = "python benchmarks/backends.py" + (" --smoke" if args.smoke else "")
     if args.backends != list(BACKENDS):
         command += " --backends " + " ".join(args.backends)
-    if not args.smoke and args.examples != 20000:
+    if not args.smoke and args.examples != 6400:
         command += f" --examples {args.examples}"
     report = {"command": command, "examples": args.examples, "words": args.words, "results": rows}
     return save("backends", report, smoke=args.smoke)
