@@ -1,8 +1,9 @@
 """The G2P model on TensorFlow, JAX and PyTorch, side by side on one machine.
 
 For each backend, in its own process (Keras picks its backend once per process):
-- training: the main job's architecture (BiLSTM encoder 2 x 128 + LSTM-256 decoder + Luong dot
-  attention) on the same CMUdict batches of 128, padded to multiples of 8
+- training: `build_seq2seq(embedding_dim=64, units=256, bidirectional=True, num_layers=2,
+  attention="luong")` (2-layer BiLSTM encoder, 128 per direction; 2-layer LSTM-256 decoder; Luong
+  dot attention) on the same CMUdict batches of 128, padded to multiples of 8
   (`make_dataset(pad_to_multiple_of=8)`, as JAX needs: `jax.jit` compiles once per shape);
   target tokens/s (padding excluded) over one epoch, after a warm-up epoch that compiles;
 - decoding: greedy and 4-beam `generate` on 512 test words in one batch, words/s, best of two

@@ -264,7 +264,7 @@ def section_backends():
         return "".join(out) + missing("backends", "python benchmarks/backends.py")
     out.append(command_line(b))
     rows = b["results"]
-    out.append(f"The main job's model (BiLSTM 2 x 128 + LSTM-256 + Luong, "
+    out.append(f"A G2P model (2-layer BiLSTM encoder, 128 per direction; 2-layer LSTM-256 decoder; Luong dot attention, "
                f"{next(iter(rows.values()))['parameters']:,} parameters) on {b['examples']:,} CMUdict words, "
                f"batch 128 padded to multiples of 8, one timed epoch after a compiling one; decoding {b['words']} test words in one batch "
                "(max_length 24), best of two runs after a compiling run. Each backend ran in its own process, "
