@@ -233,8 +233,10 @@ def _teacher_forcing(sources, targets, source_key, *, batch_size, shuffle, bucke
         dataset = dataset.padded_batch(batch_size)
     if pad_to_multiple_of:
         m = pad_to_multiple_of
-        dataset = dataset.map(lambda s, t_in, t_out: (_pad_time(s, m), _pad_time(t_in, m), _pad_time(t_out, m)),
-                              num_parallel_calls=tf.data.AUTOTUNE)
+        dataset = dataset.map(
+            lambda s, t_in, t_out: (_pad_time(s, m), _pad_time(t_in, m), _pad_time(t_out, m)),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
     dataset = dataset.map(
         lambda s, t_in, t_out: ({source_key: s, "target_ids": t_in}, t_out),
         num_parallel_calls=tf.data.AUTOTUNE,
