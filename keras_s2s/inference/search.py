@@ -84,7 +84,8 @@ def categorical(logits, seed, index):
     fixed seed reproduces a search exactly, in eager and compiled code alike.
     Keras' own `keras.random` takes only Python ints or a `SeedGenerator`
     (whose state cannot be threaded through a compiled while loop on every
-    backend), so this is the search's one backend switch: TensorFlow's
+    backend), so the draw switches on the backend (as `fresh_seed` does):
+    TensorFlow's
     `stateless_categorical`, JAX's `random.categorical` on a key folded with
     `index`, PyTorch's `multinomial` with a generator seeded from both.
     Draws differ between backends (each has its own generator).
