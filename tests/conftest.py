@@ -23,11 +23,16 @@ if BACKEND == "torch":
 
 
 def pytest_collection_modifyitems(config, items):
-    """On the JAX and PyTorch backends: `@pytest.mark.tensorflow_only` tests
+    """On TensorFlow: the backend matrix tests (`tests/test_backends.py`) go
+    last, since they collect runs started in the background at the start (see
+    `pytest_collection_finish`).
+
+    On the JAX and PyTorch backends: `@pytest.mark.tensorflow_only` tests
     (exports, TensorFlow's own APIs) are skipped, and so are
     `@pytest.mark.long_training` ones unless `KERAS_S2S_LONG_TRAINING=1` (the
     CI matrix keeps to its time budget; they pass there when asked)."""
     if BACKEND == "tensorflow":
+        items.sort(key=lambda item: getattr(item, "originalname", "") == "test_backend_matrix")
         return
     skip = pytest.mark.skip(reason=f"TensorFlow only (KERAS_BACKEND={BACKEND})")
     long = pytest.mark.skip(reason=f"long training, on KERAS_BACKEND={BACKEND} only with "
@@ -37,6 +42,31 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
         elif "long_training" in item.keywords and os.environ.get("KERAS_S2S_LONG_TRAINING") != "1":
             item.add_marker(long)
+
+
+MATRIX_RUNS = pytest.StashKey[dict]()
+
+
+def pytest_collection_finish(session):
+    """Starts the JAX and PyTorch matrix runs of `tests/test_backends.py` as
+    background processes as soon as the session knows it will run them: each
+    backend's run is one single-threaded-bound process (JAX compiling, PyTorch
+    stepping eagerly) and would otherwise leave a core idle for minutes. The
+    tests themselves, sorted last, wait for the runs and check them."""
+    if BACKEND != "tensorflow" or session.config.option.collectonly:
+        return
+    runs = session.config.stash.setdefault(MATRIX_RUNS, {})
+    for item in session.items:
+        if getattr(item, "originalname", "") == "test_backend_matrix":
+            backend = item.callspec.params["backend"]
+            if backend not in runs and item.module.available(backend):
+                runs[backend] = item.module.MatrixRun(backend)
+
+
+def pytest_sessionfinish(session):
+    """Stops matrix runs still going (an interrupted or deselected session)."""
+    for run in session.config.stash.get(MATRIX_RUNS, {}).values():
+        run.stop()
 
 
 def count_calls():

@@ -4,7 +4,9 @@ Keras chooses its backend once per process, so every backend runs in a
 subprocess (`tests/backend_worker.py`, or pytest itself for the matrix):
 
 - the backend matrix: the layer, model, loss and search test files, unchanged,
-  under `KERAS_BACKEND=jax` and `KERAS_BACKEND=torch`;
+  under `KERAS_BACKEND=jax` and `KERAS_BACKEND=torch`, started in the
+  background when the session starts (`conftest.pytest_collection_finish`)
+  and checked last;
 - numerical parity: one saved model, the same inputs, teacher-forced logits,
   decoder `step` logits and attention on all three backends (max abs diff
   <= 1e-5, float32);
@@ -18,12 +20,14 @@ where a missing backend fails (`.ci/run` installs both).
 import importlib.util
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
+import tempfile
 
 import numpy as np
 import pytest
-from conftest import reversal_data
+from conftest import MATRIX_RUNS, reversal_data
 
 import keras_s2s
 from keras_s2s import export
@@ -39,30 +43,65 @@ MATRIX = ("test_attention.py", "test_encoder.py", "test_decoders.py", "test_loss
 TOLERANCE = 1e-5
 
 
+def available(backend):
+    return importlib.util.find_spec({"jax": "jax", "torch": "torch"}[backend]) is not None
+
+
 def need(backend):
-    module = {"jax": "jax", "torch": "torch"}[backend]
-    if importlib.util.find_spec(module) is None:
+    if not available(backend):
         message = f"the {backend} backend needs `pip install -e \".[{backend}]\"`"
         if os.environ.get("CI"):
             pytest.fail(message + " (.ci/run installs it)")
         pytest.skip(message)
 
 
+def backend_env(backend):
+    return {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+
 def run(backend, *args, timeout=900):
-    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    result = subprocess.run([sys.executable, *args], env=env, cwd=TESTS.parent, capture_output=True,
-                            text=True, timeout=timeout)
+    result = subprocess.run([sys.executable, *args], env=backend_env(backend), cwd=TESTS.parent,
+                            capture_output=True, text=True, timeout=timeout)
     assert result.returncode == 0, f"{backend}: {' '.join(args)}\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
     return result
 
 
+class MatrixRun:
+    """The matrix test files under one backend: a pytest process started in the
+    background (by `conftest.pytest_collection_finish`), its output in a file."""
+
+    def __init__(self, backend):
+        self.folder = pathlib.Path(tempfile.mkdtemp(prefix=f"keras_s2s_matrix_{backend}_"))
+        self.output = open(self.folder / "output.txt", "w+")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "pytest", "-q", "-ra", "-p", "no:cacheprovider",
+             f"--basetemp={self.folder / 'tmp'}", *(str(TESTS / name) for name in MATRIX)],
+            env=backend_env(backend), cwd=TESTS.parent, stdout=self.output, stderr=subprocess.STDOUT, text=True)
+
+    def result(self, timeout):
+        """`(returncode, output)` once the run ends (at most `timeout` more seconds)."""
+        returncode = self.process.wait(timeout)
+        self.output.seek(0)
+        return returncode, self.output.read()
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.output.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_backend_matrix(backend):
+def test_backend_matrix(backend, request):
     need(backend)
-    result = run(backend, "-m", "pytest", "-q", "-ra", "-p", "no:cacheprovider",
-                 *(str(TESTS / name) for name in MATRIX), timeout=1200)
-    summary = result.stdout.strip().splitlines()[-1]
+    runs = request.config.stash.setdefault(MATRIX_RUNS, {})
+    if backend not in runs:  # not started with the session (e.g. run on its own by node id)
+        runs[backend] = MatrixRun(backend)
+    returncode, output = runs[backend].result(timeout=2400)
+    summary = output.strip().splitlines()[-1]
     print(f"KERAS_BACKEND={backend}: {summary}")
+    assert returncode == 0, f"{backend}:\n{output[-6000:]}"
     assert " passed" in summary and "failed" not in summary and "error" not in summary, summary
 
 
