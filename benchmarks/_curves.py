@@ -1,5 +1,6 @@
 """Shared by the DLFS2 benchmarks: train variants, record per-epoch test accuracy, plot."""
 
+import dataclasses
 import json
 import os
 import pathlib
@@ -9,6 +10,7 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras  # noqa: E402
+import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import keras_s2s  # noqa: E402
@@ -21,29 +23,84 @@ RESULTS = pathlib.Path(__file__).parent / "results"
 
 def accuracy_curves(variants, train, test, tokenizer, *, embedding_dim, units, batch_size, epochs,
                     learning_rate, global_clipnorm, max_length, seed=1984):
-    """Trains each variant (build_seq2seq kwargs) and returns per-epoch greedy test exact match.
+    """Trains each variant and returns per-epoch greedy test exact match.
 
-    Gradients are clipped by their global norm, as the book's `clip_grads` does.
+    A variant is `build_seq2seq` kwargs plus, for the ablations, the book's set-ups (DLFS2, `common/
+    time_layers.py` and ch. 7-8) that are not library options: `initialization="book"` (see
+    `book_initialization`), `decoder_state="h"` (see `decoder_from_h`), `source_padding="spaces"`
+    (sources padded with spaces to one length, so nothing is masked). Gradients are clipped by their global
+    norm, as the book's `clip_grads` does.
     """
-    test_src = tokenizer.encode(test.sources).numpy()
-    test_tgt = tokenizer.encode(test.targets).numpy()
     results = {}
     for name, options in variants.items():
+        options = dict(options)
+        initialization = options.pop("initialization", "keras")
+        decoder_state = options.pop("decoder_state", "h_and_c")
+        variant_train, variant_test = train, test
+        if options.pop("source_padding", "masked") == "spaces":
+            variant_train, variant_test = pad_with_spaces(train, test)
         keras.utils.set_random_seed(seed)
         model = keras_s2s.build_seq2seq(tokenizer.vocabulary_size, tokenizer.vocabulary_size,
                                         embedding_dim=embedding_dim, units=units, **options)
+        if decoder_state == "h":
+            model = decoder_from_h(model)
+        if initialization == "book":
+            book_initialization(model, seed)
         model.compile(keras.optimizers.Adam(learning_rate, global_clipnorm=global_clipnorm),
                       MaskedSparseCategoricalCrossentropy())
-        dataset = make_dataset(train.sources, train.targets, tokenizer, tokenizer, batch_size=batch_size,
-                               bucket_by_length=False, seed=seed)
-        accuracy = GenerationAccuracy(test_src, test_tgt, max_length=max_length)
+        dataset = make_dataset(variant_train.sources, variant_train.targets, tokenizer, tokenizer,
+                               batch_size=batch_size, bucket_by_length=False, seed=seed)
+        accuracy = GenerationAccuracy(tokenizer.encode(variant_test.sources).numpy(),
+                                      tokenizer.encode(variant_test.targets).numpy(), max_length=max_length)
         start = time.perf_counter()
         model.fit(dataset, epochs=epochs, callbacks=[accuracy], verbose=0)
         results[name] = {"accuracy": accuracy.history, "seconds": time.perf_counter() - start,
-                         "options": {k: str(v) for k, v in options.items()}}
+                         "options": {k: str(v) for k, v in variants[name].items()}}
         print(f"{name:22s} final {accuracy.history[-1]:.4f}  " + " ".join(f"{a:.3f}" for a in accuracy.history),
               flush=True)
     return results
+
+
+def book_initialization(model, seed):
+    """Re-draws every weight as the book does: embeddings N(0, 0.01^2), matrices N(0, 1 / fan_in) (its
+    `randn(D, H) / sqrt(D)`), biases zero (so no forget-gate bias of 1). For models whose only 1-D
+    weights are biases (dot attention or none)."""
+    rng = np.random.default_rng(seed)
+    for weight in model.weights:
+        shape = tuple(weight.shape)
+        if "embeddings" in weight.path:
+            value = rng.normal(size=shape) / 100
+        elif len(shape) == 2:
+            value = rng.normal(size=shape) / np.sqrt(shape[0])
+        elif weight.name == "bias":
+            value = np.zeros(shape)
+        else:
+            raise ValueError(f"book_initialization does not know the weight {weight.path} {shape}")
+        weight.assign(value.astype(weight.dtype))
+
+
+def decoder_from_h(model):
+    """The same model with a decoder whose LSTM starts from the encoder's h and a zero c, as the book's
+    decoders do (`self.lstm.set_state(h)`): one `get_initial_state` override of the decoder's class."""
+    decoder = model.get_layer("decoder")
+
+    class FromHidden(type(decoder)):
+        def get_initial_state(self, encoder_states):
+            h, c, *rest = super().get_initial_state(encoder_states)
+            return [h, keras.ops.zeros_like(c), *rest]
+
+    decoder = FromHidden.from_config(decoder.get_config())
+    source = keras.Input((None,), dtype="int32", name="source_ids")
+    target = keras.Input((None,), dtype="int32", name="target_ids")
+    outputs, states, mask = model.get_layer("encoder")(source)
+    return keras.Model({"source_ids": source, "target_ids": target}, decoder(target, outputs, states, mask),
+                       name=model.name)
+
+
+def pad_with_spaces(*splits):
+    """The splits with every source padded with spaces to the longest one, as the book's datasets are."""
+    width = max(len(source) for split in splits for source in split.sources)
+    return [dataclasses.replace(split, sources=[s.ljust(width) for s in split.sources]) for split in splits]
 
 
 def g2p_batches(examples, pad_to_multiple_of=None):
