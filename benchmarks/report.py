@@ -63,7 +63,7 @@ def section_addition():
     out.append("|---|---|---|---|---|---|---|---|---|\n")
     for name, res in r["results"].items():
         acc = res["accuracy"]
-        book = r["book_epoch_25"][name]
+        book = r["book_epoch_25"][name.split("_")[0]]  # "peeky+reversed_h_only": the book's peeky+reversed
         at = lambda i: pct(acc[i]) if len(acc) > i else "-"  # noqa: E731
         best, tail = curve_summary(acc)
         out.append(f"| {name} | {at(0)} | {at(9)} | {pct(acc[-1])} | {best} | {tail} | {pct(book)} | "
