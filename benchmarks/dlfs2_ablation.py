@@ -17,7 +17,8 @@ Variants (each row one change from the row it names):
   kernels, forget bias 1);
 - luong_linear_h_only: luong_linear, the decoder started from the encoder's h with c = 0 (the book's);
 - luong_linear_spaces: luong_linear, sources padded with spaces to one length and nothing masked (the book's);
-- book: luong_linear with all three, the book's set-up as far as it differs from ours.
+- book: luong_linear with all three, the book's set-up as far as it differs from ours;
+- book_keras_init, book_h_and_c, book_masked: book with one of the three taken back to ours.
 The three set-ups that are not library options are applied by `_curves.accuracy_curves`.
 """
 
@@ -38,6 +39,9 @@ VARIANTS = {
     "luong_linear_h_only": dict(LINEAR, decoder_state="h"),
     "luong_linear_spaces": dict(LINEAR, source_padding="spaces"),
     "book": dict(LINEAR, initialization="book", decoder_state="h", source_padding="spaces"),
+    "book_keras_init": dict(LINEAR, decoder_state="h", source_padding="spaces"),
+    "book_h_and_c": dict(LINEAR, initialization="book", source_padding="spaces"),
+    "book_masked": dict(LINEAR, initialization="book", decoder_state="h"),
 }
 
 
