@@ -4,7 +4,7 @@ The book's setup (DLFS2 ch. 8): hidden 256, word vectors 16, batch 128, Adam 1e-
 reversed source, dot attention whose output layer is a plain affine map of [c; h]. Our default
 attentional layer is Luong's tanh(W_c [c; h]) (eq. 5).
 
-    python benchmarks/dlfs2_ablation.py            # ~12 min on a 2-core CPU
+    python benchmarks/dlfs2_ablation.py            # 11 variants, 2-4 min each on a quiet 2-core CPU
     python benchmarks/dlfs2_ablation.py --smoke    # seconds (CI)
 
 Variants (each row one change from the row it names):
