@@ -96,7 +96,7 @@ class MatrixRun:
 def test_backend_matrix(backend, request):
     need(backend)
     runs = request.config.stash.setdefault(MATRIX_RUNS, {})
-    if backend not in runs:  # not started with the session (e.g. run on its own by node id)
+    if backend not in runs:  # normally started by conftest.pytest_collection_finish; a safety net
         runs[backend] = MatrixRun(backend)
     returncode, output = runs[backend].result(timeout=2400)
     summary = output.strip().splitlines()[-1]
