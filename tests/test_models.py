@@ -81,6 +81,30 @@ def test_save_and_load_in_safe_mode(variant, tmp_path):
     restored.fit(x, y, epochs=1, verbose=0)  # compiled state restored
 
 
+@pytest.mark.parametrize("variant", ["input_feeding", "peeky", "bahdanau"])
+def test_fit_on_batches_of_unknown_length_with_dropout(variant):
+    """Length-bucketed `tf.data` batches have no static time size; the step-wise
+    training path (input feeding) scans dropout masks over it."""
+    import tensorflow as tf
+
+    x, y = reversal_data(64, 0)
+    lengths = (x["source_ids"] != 0).sum(1)
+
+    def examples():
+        for i, n in enumerate(lengths):
+            yield ({"source_ids": x["source_ids"][i, :n], "target_ids": x["target_ids"][i, : n + 1]},
+                   y[i, : n + 1])
+
+    spec = tf.TensorSpec([None], tf.int32)
+    dataset = tf.data.Dataset.from_generator(
+        examples, output_signature=({"source_ids": spec, "target_ids": spec}, spec)).padded_batch(16)
+    assert dataset.element_spec[1].shape.as_list() == [None, None]
+    model = compile_model(keras_s2s.build_seq2seq(12, 12, embedding_dim=8, units=16, dropout=0.3,
+                                                  num_layers=2, **VARIANTS[variant]))
+    history = model.fit(dataset, epochs=2, verbose=0)
+    assert all(np.isfinite(history.history["loss"])), history.history
+
+
 def test_reverse_source_model_sees_reversed_tokens():
     x, _ = reversal_data(8, 0)
     forward = keras_s2s.build_seq2seq(12, 12, embedding_dim=8, units=16)

@@ -18,6 +18,8 @@ a flat list of tensors (changed at every step), both with batch first, so a
 search can tile or reorder them without knowing the decoder.
 """
 
+import itertools
+
 import keras
 from keras import ops
 
@@ -257,26 +259,31 @@ class _RNNDecoder(keras.layers.Layer):
         """Teacher forcing step by step (`steps_in_training`)."""
 
         x = ops.transpose(x, [1, 0, 2])  # [T, B, E]
-        masks = None
+        sizes = None
         if training and self.dropout > 0:
             # Drawn before the scan, one mask per step and layer: a random op inside
             # the scan body would advance the dropout's seed state there, which JAX's
-            # scan forbids (a traced value escaping the body).
+            # scan forbids (a traced value escaping the body). The masks travel in
+            # the scanned tensor itself: Keras' TensorFlow `ops.scan` fails on several
+            # scanned tensors whose length is unknown (padded batches of any length).
             steps, batch = ops.shape(x)[0], ops.shape(x)[1]
-            masks = [self.dropout_layer(ops.ones((steps, batch, rnn.cell.kernel.shape[0]), x.dtype),
-                                        training=True) for rnn in self.rnn_layers]
+            sizes = [x.shape[-1]] + [rnn.cell.kernel.shape[0] for rnn in self.rnn_layers]
+            masks = [self.dropout_layer(ops.ones((steps, batch, size), x.dtype), training=True)
+                     for size in sizes[1:]]
+            x = ops.concatenate([x] + masks, axis=-1)
 
-        def fn(carry, inputs):
-            masks_t = inputs[1] if masks is not None else None
-            output, new_state, _ = self._step_core(inputs[0], carry[0], memory, masks_t)
+        def fn(carry, x_t):
+            masks_t = None
+            if sizes is not None:
+                x_t, *masks_t = ops.split(x_t, list(itertools.accumulate(sizes[:-1])), axis=-1)
+            output, new_state, _ = self._step_core(x_t, carry[0], memory, masks_t)
             return (new_state, output), (new_state, output)
 
         # Keras' TensorFlow `ops.scan` stacks outputs of the carry's own
         # structure, so the carry holds the last output too.
         output_size = self.output_dense.kernel.shape[0]
         initial_output = ops.zeros((ops.shape(x)[1], output_size), dtype=self.compute_dtype)
-        xs = (x,) if masks is None else (x, masks)
-        _, (_, outputs) = ops.scan(fn, (state, initial_output), xs)
+        _, (_, outputs) = ops.scan(fn, (state, initial_output), x)
         return ops.transpose(outputs, [1, 0, 2])
 
     def compute_output_shape(
