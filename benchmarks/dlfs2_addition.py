@@ -17,19 +17,18 @@ from _curves import accuracy_curves, save
 from keras_s2s import datasets
 from keras_s2s.text import CharTokenizer
 
+PEEKY_REVERSED = dict(bidirectional=False, reverse_source=True, peeky=True)
 VARIANTS = {
     "baseline": dict(bidirectional=False),
     "reversed": dict(bidirectional=False, reverse_source=True),
-    "peeky+reversed": dict(bidirectional=False, reverse_source=True, peeky=True),
+    "peeky+reversed": PEEKY_REVERSED,
     # The book's set-ups that are not library options (see benchmarks/dlfs2_ablation.py), one at a time on
-    # peeky+reversed, then all three.
-    "peeky+reversed_book_init": dict(bidirectional=False, reverse_source=True, peeky=True, initialization="book"),
-    "peeky+reversed_h_only": dict(bidirectional=False, reverse_source=True, peeky=True, decoder_state="h"),
-    "peeky+reversed_spaces": dict(bidirectional=False, reverse_source=True, peeky=True, source_padding="spaces"),
-    "peeky+reversed_book": dict(bidirectional=False, reverse_source=True, peeky=True, initialization="book",
-                                decoder_state="h", source_padding="spaces"),
-    "peeky+reversed_book_masked": dict(bidirectional=False, reverse_source=True, peeky=True,
-                                       initialization="book", decoder_state="h"),
+    # peeky+reversed, then all three, then its initialization and decoder from h with our masked padding.
+    "peeky+reversed_book_init": dict(PEEKY_REVERSED, initialization="book"),
+    "peeky+reversed_h_only": dict(PEEKY_REVERSED, decoder_state="h"),
+    "peeky+reversed_spaces": dict(PEEKY_REVERSED, source_padding="spaces"),
+    "peeky+reversed_book": dict(PEEKY_REVERSED, initialization="book", decoder_state="h", source_padding="spaces"),
+    "peeky+reversed_book_masked": dict(PEEKY_REVERSED, initialization="book", decoder_state="h"),
 }
 DEFAULT_VARIANTS = ["baseline", "reversed", "peeky+reversed"]
 BOOK = {"baseline": 0.1084, "reversed": 0.50, "peeky+reversed": 0.9802}
