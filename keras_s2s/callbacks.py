@@ -52,3 +52,63 @@ class GenerationAccuracy(keras.callbacks.Callback):
         self.history.append(value)
         if logs is not None:
             logs[self.name] = value
+
+
+class ScheduledSampling(keras.callbacks.Callback):
+    """Sets the decoder's scheduled-sampling probability before each epoch.
+
+    The model's decoder must be built with `scheduled_sampling=True`
+    (`build_seq2seq(..., scheduled_sampling=True)`): any layer of the model
+    with a `sampling_probability` variable is set, so a user's decoder that
+    keeps one takes part too. Bengio et al. 2015 ("Scheduled Sampling for
+    Sequence Prediction with Recurrent Neural Networks", sec. 2.4) raise the
+    probability of feeding the model's own token as training goes on, e.g.
+    their inverse sigmoid decay of teacher forcing,
+    `lambda epoch: 1 - k / (k + math.exp(epoch / k))`, or a linear ramp,
+    `lambda epoch: min(0.25, 0.05 * epoch)`.
+
+    Args:
+        schedule: callable `epoch -> probability` (epoch counted from 0), a
+            float in [0, 1]: the chance that a step after the first reads the
+            model's own token instead of the target's.
+        verbose: int, 1 prints the probability at each epoch. Defaults to 0.
+
+    Raises:
+        TypeError: `schedule` is not callable.
+        ValueError: (at `fit`) no layer of the model has a
+            `sampling_probability`, or `schedule` returned a value outside
+            [0, 1] or not a number.
+    """
+
+    def __init__(self, schedule, verbose=0):
+        super().__init__()
+        if not callable(schedule):
+            raise TypeError(f"`schedule` must be a callable epoch -> probability. Received: {schedule!r}.")
+        self.schedule = schedule
+        self.verbose = verbose
+        self.history = []
+
+    def _variables(self):
+        found = [layer.sampling_probability for layer in self.model.layers
+                 if getattr(layer, "sampling_probability", None) is not None]
+        if not found:
+            raise ValueError("ScheduledSampling needs a decoder built with `scheduled_sampling=True` "
+                             "(no layer of the model has a `sampling_probability`).")
+        return found
+
+    def on_train_begin(self, logs=None):
+        self._variables()  # fails before the first epoch, not after it
+
+    def on_epoch_begin(self, epoch, logs=None):
+        value = self.schedule(epoch)
+        try:
+            probability = float(value)
+        except (TypeError, ValueError):
+            probability = float("nan")
+        if not 0.0 <= probability <= 1.0:  # NaN fails too
+            raise ValueError(f"`schedule({epoch})` must return a probability in [0, 1]. Received: {value!r}.")
+        for variable in self._variables():
+            variable.assign(probability)
+        self.history.append(probability)
+        if self.verbose:
+            print(f"\nEpoch {epoch + 1}: scheduled sampling probability {probability:g}.")

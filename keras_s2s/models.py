@@ -94,6 +94,7 @@ def build_seq2seq(
     peeky: bool = False,
     reverse_source: bool = False,
     dropout: float = 0.0,
+    scheduled_sampling: bool = False,
     encoder_units: int | None = None,
     num_features: int | None = None,
     pyramid_layers: int = 0,
@@ -133,6 +134,11 @@ def build_seq2seq(
         reverse_source: bool, reverse the real source tokens (Sutskever et
             al. 2014); padding stays at the end. Defaults to `False`.
         dropout: float in [0, 1). Defaults to 0.
+        scheduled_sampling: bool, a decoder trained with scheduled sampling
+            (Bengio et al. 2015): it trains step by step and feeds its own
+            token with the probability that a
+            `keras_s2s.callbacks.ScheduledSampling` callback sets (0 until
+            then). Defaults to `False`.
         encoder_units: positive int, units of each encoder layer per
             direction. Defaults to `units // 2` when `bidirectional` (so
             encoder outputs have size `units`, like the decoder) else `units`.
@@ -219,7 +225,8 @@ def build_seq2seq(
                                  normalize=normalize_features, **encoder_args)
         source = keras.Input(shape=(None, encoder.num_features), dtype="float32",
                              name="source_features")
-    decoder_args = dict(cell=cell, num_layers=num_layers, dropout=dropout, name=DECODER_NAME)
+    decoder_args = dict(cell=cell, num_layers=num_layers, dropout=dropout,
+                        scheduled_sampling=scheduled_sampling, name=DECODER_NAME)
     if attention is not None:
         attention = attention_lib.get(attention, units)
         decoder = AttentionLSTMDecoder(

@@ -36,9 +36,12 @@ from keras_s2s.text import CharTokenizer, SubwordTokenizer, WordTokenizer, load_
 
 
 # Model options a text run can set: build_seq2seq's own (models.model_options),
-# less those of feature sources. Runs default to a bidirectional Luong model.
+# less those of feature sources and scheduled sampling (its schedule is a Python
+# callable: `keras_s2s.callbacks.ScheduledSampling`). Runs default to a
+# bidirectional Luong model.
 RUN_MODEL_OPTIONS = {name: option for name, option in model_options().items()
-                     if name not in ("num_features", "pyramid_layers", "normalize_features")}
+                     if name not in ("num_features", "pyramid_layers", "normalize_features",
+                                     "scheduled_sampling")}
 _RUN_MODEL_DEFAULTS = dict(embedding_dim=64, bidirectional=True, attention="luong", dropout=0.1)
 _RUN_FIELDS = [
     ("task", str, "g2p"), ("tsv", str, None), ("source_tokenizer", str, "char"),

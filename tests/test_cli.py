@@ -72,7 +72,8 @@ def test_model_flags_and_run_fields_come_from_build_seq2seq(capsys):
 
     signature = inspect.signature(keras_s2s.build_seq2seq).parameters
     text_options = [n for n, p in signature.items() if p.kind is p.KEYWORD_ONLY
-                    and n not in ("name", "num_features", "pyramid_layers", "normalize_features")]
+                    and n not in ("name", "num_features", "pyramid_layers", "normalize_features",
+                                  "scheduled_sampling")]
     fields = [f.name for f in dataclasses.fields(runs.TrainConfig)]
     assert [f for f in fields if f in signature] == text_options  # residual, encoder_units too
     parser = cli.build_parser()

@@ -187,3 +187,61 @@ def test_attentional_layer_activation(activation, fn):
     assert again.attention_activation == activation
     with pytest.raises(ValueError, match="attention_activation='tanhh'"):
         AttentionLSTMDecoder("luong", 15, 6, 8, attention_activation="tanhh")
+
+
+# ------------------------------------------------------ scheduled sampling
+def test_sample_ids_inverts_the_softmax_cdf():
+    from keras_s2s.layers.decoders import sample_ids
+
+    logits = np.log(np.array([[0.1, 0.2, 0.3, 0.4], [0.5, 0.0, 0.0, 0.5], [0.0, 0.0, 1.0, 0.0]]) + 1e-30)
+    # the smallest i with cdf[i] >= 1 - u: cdf rows [.1 .3 .6 1], [.5 .5 .5 1], [0 0 1 1]
+    for u, expected in [(0.0, [3, 3, 2]), (0.3, [3, 3, 2]), (0.45, [2, 3, 2]), (0.5, [2, 0, 2]),
+                        (0.75, [1, 0, 2]), (0.95, [0, 0, 2]), (0.999999, [0, 0, 2])]:
+        ids = sample_ids(logits.astype("float32"), np.full(3, u, "float32"))
+        np.testing.assert_array_equal(ids, expected, err_msg=f"u={u}")
+
+
+def scheduled_pair(kind, cell="lstm"):
+    """A decoder with scheduled sampling and the same decoder without it,
+    sharing weights (the sampling probability aside)."""
+    outputs, states, mask = encode(cell, False)
+    sampled = make(kind, cell)
+    sampled = type(sampled).from_config({**sampled.get_config(), "dropout": 0.0,
+                                         "scheduled_sampling": True})
+    plain = type(sampled).from_config({**sampled.get_config(), "scheduled_sampling": False})
+    target = np.array([[2, 5, 6, 7, 0], [2, 9, 0, 0, 0], [2, 4, 4, 4, 4]], "int32")
+    sampled(target, outputs, states, mask)
+    plain(target, outputs, states, mask)
+    shared = [w for w in sampled.weights if "sampling_probability" not in w.path]
+    assert len(shared) == len(plain.weights) == len(sampled.weights) - 1
+    for source, destination in zip(shared, plain.weights):
+        destination.assign(source)
+    return sampled, plain, (outputs, states, mask), target
+
+
+@pytest.mark.parametrize("kind", ["plain", "peeky", "bahdanau", "input_feeding"])
+def test_scheduled_sampling_at_zero_is_teacher_forcing(kind):
+    sampled, plain, (outputs, states, mask), target = scheduled_pair(kind)
+    assert sampled.steps_in_training and plain.steps_in_training == (kind == "input_feeding")
+    np.testing.assert_allclose(sampled(target, outputs, states, mask, training=True),
+                               plain(target, outputs, states, mask, training=True), atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["plain", "luong_general"])
+def test_scheduled_sampling_at_one_feeds_the_models_own_tokens(kind):
+    sampled, plain, (outputs, states, mask), target = scheduled_pair(kind, "gru")
+    # Every output distribution puts (almost) all its mass on token 5
+    # (|W h| < 8 against a bias of 50), so every token the model feeds itself
+    # is 5; step 0 still reads BOS.
+    kernel = np.random.default_rng(0).normal(size=sampled.output_dense.kernel.shape)
+    for decoder in (sampled, plain):
+        decoder.output_dense.kernel.assign(kernel.astype("float32"))
+        decoder.output_dense.bias.assign(np.where(np.arange(15) == 5, 50.0, 0.0).astype("float32"))
+    own = np.where(np.arange(5) == 0, 2, 5)[None].repeat(3, 0).astype("int32")
+    sampled.sampling_probability.assign(1.0)
+    np.testing.assert_allclose(sampled(target, outputs, states, mask, training=True),
+                               plain(own, outputs, states, mask, training=True), atol=1e-4)
+    assert not np.allclose(plain(own, outputs, states, mask), plain(target, outputs, states, mask))
+    # Inference (training=False) never samples: it reads the targets.
+    np.testing.assert_allclose(sampled(target, outputs, states, mask),
+                               plain(target, outputs, states, mask), atol=1e-5)

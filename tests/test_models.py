@@ -39,6 +39,7 @@ VARIANTS = {
     "input_feeding": dict(attention="luong", input_feeding=True),
     "user_attention": dict(attention=ScaledDotAttention()),
 }
+OPTIONS = {**VARIANTS, "scheduled_sampling": dict(attention="luong", input_feeding=True, scheduled_sampling=True)}
 
 
 def compile_model(model, learning_rate=0.01):
@@ -81,7 +82,7 @@ def test_save_and_load_in_safe_mode(variant, tmp_path):
     restored.fit(x, y, epochs=1, verbose=0)  # compiled state restored
 
 
-@pytest.mark.parametrize("variant", ["input_feeding", "peeky", "bahdanau"])
+@pytest.mark.parametrize("variant", ["input_feeding", "peeky", "bahdanau", "scheduled_sampling"])
 def test_fit_on_batches_of_unknown_length_with_dropout(variant):
     """Length-bucketed `tf.data` batches have no static time size; the step-wise
     training path (input feeding) scans dropout masks over it."""
@@ -100,9 +101,53 @@ def test_fit_on_batches_of_unknown_length_with_dropout(variant):
         examples, output_signature=({"source_ids": spec, "target_ids": spec}, spec)).padded_batch(16)
     assert dataset.element_spec[1].shape.as_list() == [None, None]
     model = compile_model(keras_s2s.build_seq2seq(12, 12, embedding_dim=8, units=16, dropout=0.3,
-                                                  num_layers=2, **VARIANTS[variant]))
-    history = model.fit(dataset, epochs=2, verbose=0)
+                                                  num_layers=2, **OPTIONS[variant]))
+    callbacks = [keras_s2s.callbacks.ScheduledSampling(lambda e: 0.5)] if variant == "scheduled_sampling" else []
+    history = model.fit(dataset, epochs=2, verbose=0, callbacks=callbacks)
     assert all(np.isfinite(history.history["loss"])), history.history
+
+
+def test_scheduled_sampling_learns_and_round_trips(tmp_path):
+    """Bengio et al. 2015's set-up: the probability of feeding the model's own
+    token rises by epoch (set by the callback); the model still learns the
+    task, and a saved model keeps the option and the last probability."""
+    x, y = reversal_data(4000, 0)
+    xv, yv = reversal_data(500, 1)
+    model = compile_model(keras_s2s.build_seq2seq(12, 12, embedding_dim=16, units=64, attention="luong",
+                                                  dropout=0.1, scheduled_sampling=True))
+    ramp = keras_s2s.callbacks.ScheduledSampling(lambda epoch: min(0.5, 0.25 * epoch))
+    model.fit(x, y, batch_size=64, epochs=4, verbose=0, callbacks=[ramp])
+    assert ramp.history == [0.0, 0.25, 0.5, 0.5]
+    decoder = model.get_layer("decoder")
+    assert float(decoder.sampling_probability.numpy()) == pytest.approx(ramp.history[-1])
+    assert model.evaluate(xv, yv, verbose=0, return_dict=True)["sequence_accuracy"] >= 0.99
+    generator = keras_s2s.build_inference_model(model)
+    ids = generator.generate(xv["source_ids"][:64], max_length=12)["ids"][:, 0]
+    expected = yv[:64]
+    same = [np.array_equal(r[: (e != 0).sum()], e[e != 0]) for r, e in zip(ids, expected)]
+    assert np.mean(same) >= 0.95
+    model.save(tmp_path / "m.keras")
+    restored = keras.models.load_model(tmp_path / "m.keras", safe_mode=True)
+    assert restored.get_layer("decoder").scheduled_sampling is True
+    assert float(restored.get_layer("decoder").sampling_probability.numpy()) == pytest.approx(ramp.history[-1])
+    np.testing.assert_allclose(model.predict(xv, verbose=0), restored.predict(xv, verbose=0), atol=1e-6)
+
+
+def test_scheduled_sampling_errors():
+    x, y = reversal_data(64, 0)
+    with pytest.raises(TypeError, match="scheduled_sampling='yes'"):
+        keras_s2s.build_seq2seq(12, 12, scheduled_sampling="yes")
+    with pytest.raises(TypeError, match="`schedule` must be a callable"):
+        keras_s2s.callbacks.ScheduledSampling(0.25)
+    plain = compile_model(keras_s2s.build_seq2seq(12, 12, embedding_dim=8, units=16))
+    with pytest.raises(ValueError, match="scheduled_sampling=True"):
+        plain.fit(x, y, epochs=1, verbose=0, callbacks=[keras_s2s.callbacks.ScheduledSampling(lambda e: 0.1)])
+    model = compile_model(keras_s2s.build_seq2seq(12, 12, embedding_dim=8, units=16, scheduled_sampling=True))
+    for bad in (1.5, -0.1, float("nan"), "high"):
+        with pytest.raises(ValueError, match=r"schedule\(0\)` must return a probability in \[0, 1\]"):
+            model.fit(x, y, epochs=1, verbose=0,
+                      callbacks=[keras_s2s.callbacks.ScheduledSampling(lambda e, bad=bad: bad)])
+    assert float(model.get_layer("decoder").sampling_probability.numpy()) == 0.0  # nothing was set
 
 
 def test_reverse_source_model_sees_reversed_tokens():

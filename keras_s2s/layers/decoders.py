@@ -38,6 +38,24 @@ def _broadcast_time(context, like):
     return ops.broadcast_to(context, ops.shape(like)[:2] + (context.shape[-1],))
 
 
+def sample_ids(logits, uniform):
+    """Token ids drawn from `softmax(logits)` by inverting its CDF.
+
+    Args:
+        logits: float `[B, V]`.
+        uniform: float `[B]`, draws from U[0, 1).
+
+    Returns:
+        int32 `[B]`: for each row the smallest id `i` whose cumulative
+        probability reaches `(1 - uniform)` of the total, so id `i` comes with
+        probability `softmax(logits)[i]` and an id of probability 0 never.
+    """
+    cdf = ops.cumsum(ops.softmax(ops.cast(logits, "float32"), axis=-1), axis=-1)
+    threshold = ops.expand_dims(1.0 - ops.cast(uniform, "float32"), -1) * cdf[:, -1:]
+    ids = ops.sum(ops.cast(cdf < threshold, "int32"), axis=-1)
+    return ops.minimum(ids, logits.shape[-1] - 1)
+
+
 class _RNNDecoder(keras.layers.Layer):
     """The decoder family's base: embedding -> RNN layers -> projection.
 
@@ -66,9 +84,16 @@ class _RNNDecoder(keras.layers.Layer):
         cell="lstm",
         num_layers=1,
         dropout=0.0,
+        scheduled_sampling=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        if not isinstance(scheduled_sampling, bool):
+            raise TypeError("`scheduled_sampling` must be a bool. Received: "
+                            f"scheduled_sampling={scheduled_sampling!r}.")
+        self.scheduled_sampling = scheduled_sampling
+        if scheduled_sampling:
+            self._sampling_seed = keras.random.SeedGenerator(name="sampling_seed")
         self.vocab_size = _checks.positive_int("vocab_size", vocab_size, limits.MAX_VOCAB_SIZE)
         self.embedding_dim = _checks.positive_int("embedding_dim", embedding_dim, limits.MAX_UNITS)
         self.units = _checks.positive_int("units", units, limits.MAX_UNITS)
@@ -80,8 +105,10 @@ class _RNNDecoder(keras.layers.Layer):
     # ------------------------------------------------------------ hooks
     @property
     def steps_in_training(self):
-        """Whether teacher forcing must run step by step. Defaults to False."""
-        return False
+        """Whether teacher forcing must run step by step: `True` with
+        `scheduled_sampling` (the next input may be the model's own token);
+        subclasses add their own reasons (`or super().steps_in_training`)."""
+        return self.scheduled_sampling
 
     def _rnn_input_size(self, encoder_output_size, encoder_state_size):
         """Size of `rnn_input`'s result."""
@@ -155,6 +182,11 @@ class _RNNDecoder(keras.layers.Layer):
             self.vocab_size, dtype=self.dtype_policy.variable_dtype, name="output_dense"
         )
         self.output_dense.build((None, self._output_size(output_size, state_size)))
+        if self.scheduled_sampling:
+            # Set between epochs by `keras_s2s.callbacks.ScheduledSampling`.
+            self.sampling_probability = self.add_weight(
+                shape=(), initializer="zeros", trainable=False, dtype="float32",
+                name="sampling_probability")
 
     # ------------------------------------------------------- inference API
     def prepare_memory(self, encoder_outputs, encoder_states, source_mask):
@@ -259,30 +291,50 @@ class _RNNDecoder(keras.layers.Layer):
         """Teacher forcing step by step (`steps_in_training`)."""
 
         x = ops.transpose(x, [1, 0, 2])  # [T, B, E]
-        sizes = None
-        if training and self.dropout > 0:
-            # Drawn before the scan, one mask per step and layer: a random op inside
-            # the scan body would advance the dropout's seed state there, which JAX's
-            # scan forbids (a traced value escaping the body). The masks travel in
-            # the scanned tensor itself: Keras' TensorFlow `ops.scan` fails on several
-            # scanned tensors whose length is unknown (padded batches of any length).
-            steps, batch = ops.shape(x)[0], ops.shape(x)[1]
-            sizes = [x.shape[-1]] + [rnn.cell.kernel.shape[0] for rnn in self.rnn_layers]
-            masks = [self.dropout_layer(ops.ones((steps, batch, size), x.dtype), training=True)
-                     for size in sizes[1:]]
-            x = ops.concatenate([x] + masks, axis=-1)
+        steps, batch = ops.shape(x)[0], ops.shape(x)[1]
+        # Random draws happen before the scan, for every step: a random op inside
+        # the scan body would advance a seed state there, which JAX's scan forbids
+        # (a traced value escaping the body). They travel in the scanned tensor
+        # itself: Keras' TensorFlow `ops.scan` fails on several scanned tensors
+        # whose length is unknown (padded batches of any length).
+        sizes = [x.shape[-1]]
+        extra = []
+        if training and self.dropout > 0:  # one mask per step and RNN layer input
+            sizes += [rnn.cell.kernel.shape[0] for rnn in self.rnn_layers]
+            extra += [self.dropout_layer(ops.ones((steps, batch, size), x.dtype), training=True)
+                      for size in sizes[1:]]
+        sampling = bool(training) and self.scheduled_sampling
+        if sampling:  # per step: a coin, and a uniform for drawing the token
+            draws = keras.random.uniform((steps, batch, 2), dtype="float32",
+                                         seed=self._sampling_seed)
+            # Step 0 reads BOS: its coin is 1, never below a probability <= 1.
+            first = ops.expand_dims(ops.arange(steps) == 0, -1)[..., None]
+            draws = ops.where(first & ops.array([True, False]), 1.0, draws)
+            sizes.append(2)
+            extra.append(ops.cast(draws, x.dtype))
+        if extra:
+            x = ops.concatenate([x] + extra, axis=-1)
 
         def fn(carry, x_t):
-            masks_t = None
-            if sizes is not None:
-                x_t, *masks_t = ops.split(x_t, list(itertools.accumulate(sizes[:-1])), axis=-1)
+            parts = [x_t]
+            if len(sizes) > 1:
+                parts = ops.split(x_t, list(itertools.accumulate(sizes[:-1])), axis=-1)
+            x_t, masks_t = parts[0], None
+            if training and self.dropout > 0:
+                masks_t = parts[1 : 1 + self.num_layers]
+            if sampling:
+                draws_t = ops.cast(parts[-1], "float32")
+                # The previous step's output, projected as at inference (no dropout).
+                ids = sample_ids(self.output_dense(carry[1]), draws_t[:, 1])
+                own = ops.expand_dims(draws_t[:, 0] < self.sampling_probability, -1)
+                x_t = ops.where(own, ops.cast(self.embedding(ids), x_t.dtype), x_t)
             output, new_state, _ = self._step_core(x_t, carry[0], memory, masks_t)
             return (new_state, output), (new_state, output)
 
         # Keras' TensorFlow `ops.scan` stacks outputs of the carry's own
         # structure, so the carry holds the last output too.
         output_size = self.output_dense.kernel.shape[0]
-        initial_output = ops.zeros((ops.shape(x)[1], output_size), dtype=self.compute_dtype)
+        initial_output = ops.zeros((batch, output_size), dtype=self.compute_dtype)
         _, (_, outputs) = ops.scan(fn, (state, initial_output), x)
         return ops.transpose(outputs, [1, 0, 2])
 
@@ -301,6 +353,7 @@ class _RNNDecoder(keras.layers.Layer):
                 "cell": self.cell,
                 "num_layers": self.num_layers,
                 "dropout": self.dropout,
+                "scheduled_sampling": self.scheduled_sampling,
             }
         )
         return config
@@ -317,6 +370,15 @@ _DECODER_ARGS_DOC = """
             encoder's final state. Defaults to 1.
         dropout: float in [0, 1), dropout on RNN inputs and on the input of
             the output projection during training. Defaults to 0.
+        scheduled_sampling: bool. `True` trains step by step and, at each
+            step after the first, feeds the model's own token, drawn from
+            its previous output distribution, instead of the target token
+            with probability `sampling_probability` (a non-trainable float32
+            weight, 0 until a `keras_s2s.callbacks.ScheduledSampling`
+            callback sets it; Bengio et al. 2015, "Scheduled Sampling for
+            Sequence Prediction with Recurrent Neural Networks", sec. 2.4).
+            Inference is unchanged. Defaults to `False` (teacher forcing;
+            the fused RNN kernels where the decoder allows them).
         **kwargs: base `keras.layers.Layer` arguments."""
 
 _DECODER_CALL_DOC = """
@@ -473,7 +535,7 @@ class AttentionLSTMDecoder(_RNNDecoder):
 
     @property
     def steps_in_training(self):
-        return self.input_feeding
+        return self.input_feeding or super().steps_in_training
 
     def _rnn_input_size(self, encoder_output_size, encoder_state_size):
         return self.embedding_dim + (self.units if self.input_feeding else 0)
