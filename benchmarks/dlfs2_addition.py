@@ -41,14 +41,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
     data = datasets.addition()
     train, test = data["train"], data["test"]
-    epochs = 25
+    epochs, units = 25, 128
     if args.smoke:
-        train = train.head(256)
-        test = test.head(32)
-        epochs = 1
+        train, test, epochs, units = train.head(256), test.head(32), 1, 32
     tokenizer = CharTokenizer.from_texts(train.sources + train.targets)
     variants = {name: VARIANTS[name] for name in args.variants}
-    results = accuracy_curves(variants, train, test, tokenizer, embedding_dim=16, units=128, batch_size=128,
+    results = accuracy_curves(variants, train, test, tokenizer, embedding_dim=16, units=units, batch_size=128,
                               epochs=epochs, learning_rate=1e-3, global_clipnorm=5.0, max_length=5)
     command = "python benchmarks/dlfs2_addition.py" + (" --smoke" if args.smoke else "")
     if args.variants != DEFAULT_VARIANTS:
