@@ -26,11 +26,12 @@ VARIANTS = {
     # An NMT-toolkit recipe: label smoothing, more dropout, warm-up then cosine decay, 15 epochs.
     "bilstm_luong_if_ls": dict(attention="luong", input_feeding=True, label_smoothing=0.1, dropout=0.2,
                                lr_schedule="warmup_cosine", epochs=15),
-    # A main-job candidate: input feeding and label smoothing, one epoch fewer to pay for input feeding's
-    # `ops.scan` (13% slower per epoch in the bilstm_luong_input_feeding row). Not run to the end yet: after
-    # the JAX port an epoch took ~142 s here (vs 89 s in that row), which would not fit the 15 minutes.
     # The main job with label smoothing only (same model, same cost per step): 30.32% test WER vs 31.05%.
     "bilstm_luong_ls": dict(attention="luong", label_smoothing=0.1),
+    # A main-job candidate: input feeding and label smoothing, one epoch fewer to pay for input feeding's
+    # `ops.scan` (13% slower per epoch in the bilstm_luong_input_feeding row). Not run to the end yet: an
+    # epoch took ~142 s here (vs 89 s in that row), but this machine's epoch times varied by ~50% for the
+    # same code (the commit before the JAX port as well), so its 15-minute fit is unmeasured.
     "bilstm_luong_if_ls_9": dict(attention="luong", input_feeding=True, label_smoothing=0.1, epochs=9),
 }
 

@@ -299,7 +299,8 @@ class _RNNDecoder(keras.layers.Layer):
         # whose length is unknown (padded batches of any length).
         sizes = [x.shape[-1]]
         extra = []
-        if training and self.dropout > 0:  # one mask per step and RNN layer input
+        dropout = bool(training) and self.dropout > 0
+        if dropout:  # one mask per step and RNN layer input
             sizes += [rnn.cell.kernel.shape[0] for rnn in self.rnn_layers]
             extra += [self.dropout_layer(ops.ones((steps, batch, size), x.dtype), training=True)
                       for size in sizes[1:]]
@@ -319,9 +320,8 @@ class _RNNDecoder(keras.layers.Layer):
             parts = [x_t]
             if len(sizes) > 1:
                 parts = ops.split(x_t, list(itertools.accumulate(sizes[:-1])), axis=-1)
-            x_t, masks_t = parts[0], None
-            if training and self.dropout > 0:
-                masks_t = parts[1 : 1 + self.num_layers]
+            x_t = parts[0]
+            masks_t = parts[1 : 1 + self.num_layers] if dropout else None
             if sampling:
                 draws_t = ops.cast(parts[-1], "float32")
                 # The previous step's output, projected as at inference (no dropout).
