@@ -1,4 +1,12 @@
+import concurrent.futures
+import importlib.util
 import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -32,7 +40,11 @@ def pytest_collection_modifyitems(config, items):
     `@pytest.mark.long_training` ones unless `KERAS_S2S_LONG_TRAINING=1` (the
     CI matrix keeps to its time budget; they pass there when asked)."""
     if BACKEND == "tensorflow":
-        items.sort(key=lambda item: getattr(item, "originalname", "") == "test_backend_matrix")
+        def background(item):
+            return item.get_closest_marker("background") is not None
+
+        items.sort(key=lambda item: (background(item) or getattr(item, "originalname", "") == "test_backend_matrix",
+                                     background(item)))
         return
     skip = pytest.mark.skip(reason=f"TensorFlow only (KERAS_BACKEND={BACKEND})")
     long = pytest.mark.skip(reason=f"long training, on KERAS_BACKEND={BACKEND} only with "
@@ -45,6 +57,121 @@ def pytest_collection_modifyitems(config, items):
 
 
 MATRIX_RUNS = pytest.StashKey[dict]()
+BACKGROUND = pytest.StashKey["Background"]()
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+# Background lanes: the CI machine has 2 cores and the main pytest process keeps one busy, yet the
+# matrix runs and the subprocess tests are single-process each; two lanes keep both cores working.
+LANES = 2
+
+
+def backend_env(backend):
+    """The environment of a subprocess on `backend` (`None`: this process's)."""
+    if backend is None:
+        return dict(os.environ)
+    return {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+
+class Background:
+    """The subprocesses of `@pytest.mark.background(*args, backend=None,
+    needs=(), timeout=600)` tests, `python *args` from the repository root
+    under `KERAS_BACKEND=backend` (needing the modules `needs`), run in two
+    background lanes while the other tests run; a lane starts them once its
+    matrix run (if any) has ended, so the machine holds at most three busy
+    processes. `{tmp}` in `args` is a folder of the test's own."""
+
+    def __init__(self):
+        self.folder = pathlib.Path(tempfile.mkdtemp(prefix="keras_s2s_background_"))
+        self.pool = concurrent.futures.ThreadPoolExecutor(LANES, thread_name_prefix="background")
+        self.jobs = {}
+        self.processes = []
+        self.stopped = False
+
+    def test_folder(self, item):
+        folder = self.folder / re.sub(r"[^\w.-]+", "_", item.nodeid)
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def command(self, item):
+        marker = item.get_closest_marker("background")
+        folder = self.test_folder(item)
+        args = [str(arg).replace("{tmp}", str(folder)) for arg in marker.args]
+        return ([sys.executable, *args], backend_env(marker.kwargs.get("backend")),
+                marker.kwargs.get("timeout", 600), folder)
+
+    def execute(self, argv, env, timeout):
+        """`(returncode, output)`; a command past `timeout` seconds is killed (returncode None)."""
+        if self.stopped:
+            return None, "stopped: the session ended first"
+        process = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   text=True)
+        self.processes.append(process)
+        if self.stopped:
+            process.kill()
+        try:
+            output, _ = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output, _ = process.communicate()
+            return None, f"timed out after {timeout} s\n{output}"
+        return process.returncode, output
+
+    def after(self, process, timeout=2400):
+        """Holds a lane until `process` (a matrix run) ends."""
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            pass  # the matrix test reports it
+
+    def submit(self, item):
+        argv, env, timeout, folder = self.command(item)
+        self.jobs[item.nodeid] = (self.pool.submit(self.execute, argv, env, timeout), folder, argv)
+
+    def result(self, item):
+        """`(output, folder)` of the test's command once it has run (now, if it
+        was not started in the background); fails the test on a non-zero exit."""
+        if item.nodeid in self.jobs:
+            future, folder, argv = self.jobs[item.nodeid]
+            returncode, output = future.result()
+        else:
+            argv, env, timeout, folder = self.command(item)
+            returncode, output = self.execute(argv, env, timeout)
+        assert returncode == 0, f"{' '.join(argv)} exited with {returncode}:\n{output[-6000:]}"
+        return output, folder
+
+    def stop(self):
+        self.stopped = True
+        for process in self.processes:
+            if process.poll() is None:
+                process.kill()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "background(*args, backend=None, needs=(), timeout=600): the test checks the output of "
+        "`python *args` (`{tmp}`: its folder), run in the background from the start; see conftest.Background")
+
+
+def runnable(marker):
+    """Whether the modules a background command needs (its `backend`, and
+    `needs`) are installed; a test whose command is not runnable skips itself."""
+    needs = set(marker.kwargs.get("needs", ())) | {marker.kwargs.get("backend") or "tensorflow"}
+    return all(importlib.util.find_spec(name) is not None for name in needs)
+
+
+def background_of(config):
+    if BACKGROUND not in config.stash:
+        config.stash[BACKGROUND] = Background()
+    return config.stash[BACKGROUND]
+
+
+@pytest.fixture
+def background(request):
+    """`result()` -> `(output, folder)` of this test's `@pytest.mark.background`
+    command (call it after any skip: the command runs now if it was not started)."""
+    runner = background_of(request.config)
+    return lambda: runner.result(request.node)
 
 
 def pytest_collection_finish(session):
@@ -52,7 +179,9 @@ def pytest_collection_finish(session):
     background processes as soon as the session knows it will run them: each
     backend's run is one single-threaded-bound process (JAX compiling, PyTorch
     stepping eagerly) and would otherwise leave a core idle for minutes. The
-    tests themselves, sorted last, wait for the runs and check them."""
+    tests themselves, sorted last, wait for the runs and check them. Then the
+    commands of the `@pytest.mark.background` tests are queued on two lanes,
+    each starting once a matrix run has ended (see `Background`)."""
     if BACKEND != "tensorflow" or session.config.option.collectonly:
         return
     runs = session.config.stash.setdefault(MATRIX_RUNS, {})
@@ -61,12 +190,23 @@ def pytest_collection_finish(session):
             backend = item.callspec.params["backend"]
             if backend not in runs and item.module.available(backend):
                 runs[backend] = item.module.MatrixRun(backend)
+    commands = [item for item in session.items
+                if item.get_closest_marker("background") is not None and runnable(item.get_closest_marker("background"))]
+    if not commands:
+        return
+    runner = background_of(session.config)
+    for run in runs.values():
+        runner.pool.submit(runner.after, run.process)
+    for item in commands:
+        runner.submit(item)
 
 
 def pytest_sessionfinish(session):
-    """Stops matrix runs still going (an interrupted or deselected session)."""
+    """Stops matrix runs and background commands still going (an interrupted or deselected session)."""
     for run in session.config.stash.get(MATRIX_RUNS, {}).values():
         run.stop()
+    if BACKGROUND in session.config.stash:
+        session.config.stash[BACKGROUND].stop()
 
 
 def count_calls():

@@ -27,7 +27,7 @@ import tempfile
 
 import numpy as np
 import pytest
-from conftest import MATRIX_RUNS, reversal_data
+from conftest import MATRIX_RUNS, backend_env, reversal_data
 
 import keras_s2s
 from keras_s2s import export
@@ -55,15 +55,20 @@ def need(backend):
         pytest.skip(message)
 
 
-def backend_env(backend):
-    return {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
-
-
-def run(backend, *args, timeout=900):
-    result = subprocess.run([sys.executable, *args], env=backend_env(backend), cwd=TESTS.parent,
-                            capture_output=True, text=True, timeout=timeout)
-    assert result.returncode == 0, f"{backend}: {' '.join(args)}\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
-    return result
+def run_side_by_side(backends, *args, timeout=900):
+    """`python *args` on each backend, all at once (each process mostly imports and compiles, single-threaded)."""
+    processes = {backend: subprocess.Popen([sys.executable, *args], env=backend_env(backend), cwd=TESTS.parent,
+                                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                 for backend in backends}
+    try:
+        for backend, process in processes.items():
+            output, _ = process.communicate(timeout=timeout)
+            assert process.returncode == 0, f"{backend}: {' '.join(args)}\n{output[-6000:]}"
+    finally:
+        for process in processes.values():
+            if process.poll() is None:
+                process.kill()
+                process.wait()
 
 
 class MatrixRun:
@@ -105,10 +110,12 @@ def test_backend_matrix(backend, request):
     assert " passed" in summary and "failed" not in summary and "error" not in summary, summary
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_out_of_range_ids_are_errors_in_fit_and_generate(backend):
+@pytest.mark.parametrize("backend", [
+    pytest.param(backend, marks=pytest.mark.background("tests/backend_worker.py", "bad_ids", backend=backend))
+    for backend in BACKENDS])
+def test_out_of_range_ids_are_errors_in_fit_and_generate(backend, background):
     need(backend)
-    lines = run(backend, str(TESTS / "backend_worker.py"), "bad_ids").stdout.strip().splitlines()
+    lines = background()[0].strip().splitlines()
     errors = dict(line.split(": ", 1) for line in lines if line.startswith(("fit:", "generate:")))
     for name in ("fit", "generate"):
         assert "must hold ids in [0, 12)" in errors[name] or "must be in [0, 12)" in errors[name], errors
@@ -135,8 +142,7 @@ def test_numerical_parity_across_backends(tmp_path):
         np.savez(tmp_path / f"{name}.npz", source_ids=source, target_ids=target_in.astype("int32"),
                  query=rng.normal(size=(6, 16)).astype("float32"),
                  value=rng.normal(size=(6, 7, 16)).astype("float32"), value_mask=value_mask)
-    for backend in ("tensorflow",) + BACKENDS:
-        run(backend, str(TESTS / "backend_worker.py"), "parity", str(tmp_path))
+    run_side_by_side(("tensorflow",) + BACKENDS, str(TESTS / "backend_worker.py"), "parity", str(tmp_path))
     for name in PARITY_MODELS:
         reference = np.load(tmp_path / f"{name}.tensorflow.npz")
         for backend in ("tensorflow",) + BACKENDS:
@@ -150,12 +156,13 @@ def test_numerical_parity_across_backends(tmp_path):
         assert np.all(reference["weights"][~np.load(tmp_path / f"{name}.npz")["value_mask"]] == 0)
 
 
-def test_model_trained_on_jax_exports_on_tensorflow(tmp_path):
+@pytest.mark.background("tests/backend_worker.py", "train", "{tmp}", backend="jax")
+def test_model_trained_on_jax_exports_on_tensorflow(tmp_path, background):
     need("jax")
-    run("jax", str(TESTS / "backend_worker.py"), "train", str(tmp_path))
-    tokens = np.load(tmp_path / "tokens.npz")
+    trained = background()[1]
+    tokens = np.load(trained / "tokens.npz")
     assert str(tokens["backend"]) == "jax"
-    model = keras_s2s.load_model(tmp_path / "model.keras")
+    model = keras_s2s.load_model(trained / "model.keras")
     generator = keras_s2s.build_inference_model(model)
     sources = reversal_data(16, 5)[0]["source_ids"]
     greedy = generator.generate(sources, max_length=7)
