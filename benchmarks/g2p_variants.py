@@ -33,6 +33,10 @@ VARIANTS = {
     # epoch took ~142 s here (vs 89 s in that row), but this machine's epoch times varied by ~50% for the
     # same code (the commit before the JAX port as well), so its 15-minute fit is unmeasured.
     "bilstm_luong_if_ls_9": dict(attention="luong", input_feeding=True, label_smoothing=0.1, epochs=9),
+    # Main-job candidates at the main job's cost: label smoothing with tfa's "general" score, or with the
+    # linear attentional layer that made English dates learn fast (benchmarks/dlfs2_ablation.py).
+    "bilstm_luong_general_ls": dict(attention="luong_general", label_smoothing=0.1),
+    "bilstm_luong_linear_ls": dict(attention="luong", attention_activation=None, label_smoothing=0.1),
 }
 
 
@@ -45,7 +49,7 @@ def main(argv=None):
     summary_path = RESULTS / ("smoke" if args.smoke else "") / "g2p_variants.json"
     import json
 
-    results = json.loads(summary_path.read_text())["results"] if summary_path.exists() else {}
+    results = {}
     for name in args.variants:
         overrides = dict(VARIANTS[name])
         if args.smoke:
@@ -62,6 +66,9 @@ def main(argv=None):
         }
         print(f"{name:28s} test WER {metrics['test']['wer']:.2%} PER {metrics['test']['per']:.2%} "
               f"({metrics['train_seconds']:.0f} s)", flush=True)
+        # read again just before writing: runs of other variants may have finished meanwhile
+        results = {**(json.loads(summary_path.read_text())["results"] if summary_path.exists() else {}),
+                   **results}
         report = {"command": "python benchmarks/g2p_variants.py" + (" --smoke" if args.smoke else "")
                   + f" --variants {' '.join(args.variants)}", "results": results,
                   "anchors": {"Phonetisaurus WER": 0.3389, "g2p-seq2seq Transformer WER": 0.302}}

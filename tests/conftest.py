@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from xml.etree import ElementTree
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -41,7 +42,8 @@ def pytest_collection_modifyitems(config, items):
     CI matrix keeps to its time budget; they pass there when asked)."""
     if BACKEND == "tensorflow":
         def background(item):
-            return item.get_closest_marker("background") is not None
+            return (item.get_closest_marker("background") is not None
+                    or item.get_closest_marker("in_background") is not None)
 
         items.sort(key=lambda item: (background(item) or getattr(item, "originalname", "") == "test_backend_matrix",
                                      background(item)))
@@ -62,6 +64,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 # Background lanes: the CI machine has 2 cores and the main pytest process keeps one busy, yet the
 # matrix runs and the subprocess tests are single-process each; two lanes keep both cores working.
 LANES = 2
+IN_BACKGROUND_CHILD = "KERAS_S2S_IN_BACKGROUND_CHILD"  # set in the child runs of `in_background` tests
 
 
 def backend_env(backend):
@@ -77,12 +80,17 @@ class Background:
     under `KERAS_BACKEND=backend` (needing the modules `needs`), run in two
     background lanes while the other tests run; a lane starts them once its
     matrix run (if any) has ended, so the machine holds at most three busy
-    processes. `{tmp}` in `args` is a folder of the test's own."""
+    processes. `{tmp}` in `args` is a folder of the test's own.
+
+    `@pytest.mark.in_background` tests (long in-process training) run
+    themselves in child pytest processes on the lanes, when the session also
+    has other tests to overlap with; this process reports their outcomes."""
 
     def __init__(self):
         self.folder = pathlib.Path(tempfile.mkdtemp(prefix="keras_s2s_background_"))
         self.pool = concurrent.futures.ThreadPoolExecutor(LANES, thread_name_prefix="background")
         self.jobs = {}
+        self.offloaded, self.offloaded_runs = {}, []
         self.processes = []
         self.stopped = False
 
@@ -138,6 +146,44 @@ class Background:
         assert returncode == 0, f"{' '.join(argv)} exited with {returncode}:\n{output[-6000:]}"
         return output, folder
 
+    def offload(self, items):
+        """Queues `items` (`@pytest.mark.in_background` tests) as one pytest
+        run in a background process; `outcome(item)` reports each."""
+        report = self.folder / f"in_background_{len(self.offloaded_runs)}.xml"
+        argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}",
+                f"--basetemp={self.folder / f'in_background_{len(self.offloaded_runs)}'}",
+                *(item.nodeid for item in items)]
+        env = {**os.environ, IN_BACKGROUND_CHILD: "1"}
+        run = {"future": self.pool.submit(self.execute, argv, env, 1800), "report": report, "outcomes": None}
+        self.offloaded_runs.append(run)
+        for item in items:
+            self.offloaded[item.nodeid] = run
+
+    def outcome(self, item):
+        """`(status, text)` of an offloaded test once its run has ended:
+        status "passed", "failed" or "skipped" (JUnit XML of the child run)."""
+        run = self.offloaded[item.nodeid]
+        if run["outcomes"] is None:
+            returncode, output = run["future"].result()
+            run["outcomes"] = {}
+            if run["report"].is_file():
+                for case in ElementTree.parse(run["report"]).iter("testcase"):
+                    problem = case.find("failure")
+                    problem = case.find("error") if problem is None else problem
+                    skipped = case.find("skipped")
+                    key = (case.get("classname"), case.get("name"))
+                    if problem is not None:
+                        run["outcomes"][key] = ("failed", (problem.get("message") or "") + "\n" + (problem.text or ""))
+                    elif skipped is not None:
+                        run["outcomes"][key] = ("skipped", skipped.get("message") or "")
+                    else:
+                        run["outcomes"][key] = ("passed", "")
+            run["output"] = output
+        path, _, name = item.nodeid.partition("::")
+        key = (path[:-len(".py")].replace("/", "."), name)
+        return run["outcomes"].get(key, ("failed", "the background pytest run did not report this test:\n"
+                                                   + run["output"][-6000:]))
+
     def stop(self):
         self.stopped = True
         for process in self.processes:
@@ -151,6 +197,9 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "background(*args, backend=None, needs=(), timeout=600): the test checks the output of "
         "`python *args` (`{tmp}`: its folder), run in the background from the start; see conftest.Background")
+    config.addinivalue_line(
+        "markers", "in_background: the test runs in a child pytest process in the background from the "
+        "start, its outcome reported in this one; see conftest.Background")
 
 
 def runnable(marker):
@@ -192,13 +241,32 @@ def pytest_collection_finish(session):
                 runs[backend] = item.module.MatrixRun(backend)
     commands = [item for item in session.items
                 if item.get_closest_marker("background") is not None and runnable(item.get_closest_marker("background"))]
-    if not commands:
+    offloaded = [item for item in session.items if item.get_closest_marker("in_background") is not None]
+    if os.environ.get(IN_BACKGROUND_CHILD) or len(offloaded) == len(session.items):
+        offloaded = []  # the child run itself, or nothing to overlap with: they run here
+    if not commands and not offloaded:
         return
     runner = background_of(session.config)
     for run in runs.values():
         runner.pool.submit(runner.after, run.process)
+    for lane in range(LANES if len(offloaded) > 1 else len(offloaded)):  # the longest jobs first
+        runner.offload(offloaded[lane::LANES])
     for item in commands:
         runner.submit(item)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem):
+    """An offloaded `in_background` test reports its child run's outcome instead of running here."""
+    runner = pyfuncitem.config.stash.get(BACKGROUND, None)
+    if runner is None or pyfuncitem.nodeid not in runner.offloaded:
+        return None
+    status, text = runner.outcome(pyfuncitem)
+    if status == "failed":
+        pytest.fail(f"in the background pytest run:\n{text}", pytrace=False)
+    if status == "skipped":
+        pytest.skip(text)
+    return True
 
 
 def pytest_sessionfinish(session):
