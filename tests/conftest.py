@@ -76,14 +76,15 @@ def backend_env(backend):
 
 class Background:
     """The subprocesses of `@pytest.mark.background(*args, backend=None,
-    needs=(), timeout=600)` tests, `python *args` from the repository root
+    needs=(), timeout=600, seconds=60)` tests, `python *args` from the repository root
     under `KERAS_BACKEND=backend` (needing the modules `needs`), run in two
     background lanes while the other tests run; a lane starts them once its
     matrix run (if any) has ended, so the machine holds at most three busy
-    processes. `{tmp}` in `args` is a folder of the test's own.
+    processes. `{tmp}` in `args` is a folder of the test's own; `seconds`,
+    about how long the job runs alone, lets the lanes start the longest first.
 
-    `@pytest.mark.in_background` tests (long in-process training) run
-    themselves in child pytest processes on the lanes, when the session also
+    `@pytest.mark.in_background(seconds=60)` tests (long in-process training)
+    run themselves in child pytest processes on the lanes, when the session also
     has other tests to overlap with; this process reports their outcomes."""
 
     def __init__(self):
@@ -195,10 +196,12 @@ class Background:
 
 def pytest_configure(config):
     config.addinivalue_line(
-        "markers", "background(*args, backend=None, needs=(), timeout=600): the test checks the output of "
+        "markers", "background(*args, backend=None, needs=(), timeout=600, seconds=60): the test checks "
+        "the output of "
         "`python *args` (`{tmp}`: its folder), run in the background from the start; see conftest.Background")
     config.addinivalue_line(
-        "markers", "in_background: the test runs in a child pytest process in the background from the "
+        "markers", "in_background(seconds=60): the test runs in a child pytest process in the background "
+        "from the "
         "start, its outcome reported in this one; see conftest.Background")
 
 
@@ -207,6 +210,13 @@ def runnable(marker):
     `needs`) are installed; a test whose command is not runnable skips itself."""
     needs = set(marker.kwargs.get("needs", ())) | {marker.kwargs.get("backend") or "tensorflow"}
     return all(importlib.util.find_spec(name) is not None for name in needs)
+
+
+def expected_seconds(item):
+    """About how long a background job runs alone on a 2-core CPU: the marker's
+    `seconds` (default 60), used only to start the longest jobs first."""
+    marker = item.get_closest_marker("background") or item.get_closest_marker("in_background")
+    return marker.kwargs.get("seconds", 60)
 
 
 def background_of(config):
@@ -249,10 +259,15 @@ def pytest_collection_finish(session):
     runner = background_of(session.config)
     for run in runs.values():
         runner.pool.submit(runner.after, run.process)
-    for lane in range(LANES if len(offloaded) > 1 else len(offloaded)):  # the longest jobs first
-        runner.offload(offloaded[lane::LANES])
-    for item in commands:
-        runner.submit(item)
+    # Longest first (LPT): the offloaded tests split into a run per lane by their `seconds`, then every job
+    # queued by its length, so no lane is left with one long job at the end while the other idles.
+    chunks = [[] for _ in range(min(LANES, len(offloaded)))]
+    for item in sorted(offloaded, key=expected_seconds, reverse=True):
+        min(chunks, key=lambda chunk: sum(map(expected_seconds, chunk))).append(item)
+    jobs = [(sum(map(expected_seconds, chunk)), runner.offload, chunk) for chunk in chunks]
+    jobs += [(expected_seconds(item), runner.submit, item) for item in commands]
+    for _, queue, job in sorted(jobs, key=lambda job: job[0], reverse=True):
+        queue(job)
 
 
 @pytest.hookimpl(tryfirst=True)

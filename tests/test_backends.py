@@ -111,7 +111,8 @@ def test_backend_matrix(backend, request):
 
 
 @pytest.mark.parametrize("backend", [
-    pytest.param(backend, marks=pytest.mark.background("tests/backend_worker.py", "bad_ids", backend=backend))
+    pytest.param(backend, marks=pytest.mark.background("tests/backend_worker.py", "bad_ids", backend=backend,
+                                                            seconds=27))
     for backend in BACKENDS])
 def test_out_of_range_ids_are_errors_in_fit_and_generate(backend, background):
     need(backend)
@@ -156,7 +157,7 @@ def test_numerical_parity_across_backends(tmp_path):
         assert np.all(reference["weights"][~np.load(tmp_path / f"{name}.npz")["value_mask"]] == 0)
 
 
-@pytest.mark.background("tests/backend_worker.py", "train", "{tmp}", backend="jax")
+@pytest.mark.background("tests/backend_worker.py", "train", "{tmp}", backend="jax", seconds=70)
 def test_model_trained_on_jax_exports_on_tensorflow(tmp_path, background):
     need("jax")
     trained = background()[1]

@@ -14,7 +14,7 @@ SMOKE = ROOT / "benchmarks" / "results" / "smoke"
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.background("benchmarks/decode_speed.py", "--smoke", "--out", "{tmp}/decode.json")
+@pytest.mark.background("benchmarks/decode_speed.py", "--smoke", "--out", "{tmp}/decode.json", seconds=59)
 def test_decode_speed_smoke(background):
     _, folder = background()
     report = json.loads((folder / "decode.json").read_text())
@@ -22,7 +22,7 @@ def test_decode_speed_smoke(background):
     assert all(r["same_tokens"] == 1.0 for r in report["rows"])
 
 
-@pytest.mark.background("benchmarks/tflite_latency.py", "--smoke", "--out", "{tmp}/latency.json")
+@pytest.mark.background("benchmarks/tflite_latency.py", "--smoke", "--out", "{tmp}/latency.json", seconds=40)
 def test_tflite_latency_smoke(background):
     _, folder = background()
     report = json.loads((folder / "latency.json").read_text())
@@ -30,8 +30,8 @@ def test_tflite_latency_smoke(background):
 
 
 @pytest.mark.parametrize("script", [
-    pytest.param(script, marks=pytest.mark.background(f"benchmarks/{script}", "--smoke"))
-    for script in ("dlfs2_addition.py", "dlfs2_dates.py", "dlfs2_ablation.py")])
+    pytest.param(script, marks=pytest.mark.background(f"benchmarks/{script}", "--smoke", seconds=seconds))
+    for script, seconds in (("dlfs2_addition.py", 68), ("dlfs2_dates.py", 58), ("dlfs2_ablation.py", 47))])
 def test_dlfs2_benchmarks_smoke(script, background):
     background()
     name = script[:-3]
@@ -40,21 +40,22 @@ def test_dlfs2_benchmarks_smoke(script, background):
     assert (SMOKE / f"{name}.png").is_file()
 
 
-@pytest.mark.background("benchmarks/train_speed.py", "--smoke")
+@pytest.mark.background("benchmarks/train_speed.py", "--smoke", seconds=36)
 def test_train_speed_smoke(background):
     background()
     report = json.loads((SMOKE / "train_speed.json").read_text())
     assert report["ratio"] > 0 and report["peak_rss_mb"] > 0
 
 
-@pytest.mark.background("benchmarks/g2p_speed.py", "--smoke")
+@pytest.mark.background("benchmarks/g2p_speed.py", "--smoke", seconds=28)
 def test_g2p_speed_smoke(background):
     background()
     report = json.loads((SMOKE / "g2p_speed.json").read_text())
     assert report["words"] == 50 and all(v > 0 for v in report["words_per_s"].values())
 
 
-@pytest.mark.background("benchmarks/g2p_variants.py", "--smoke", "--variants", "bilstm_peeky", "--run-root", "{tmp}")
+@pytest.mark.background("benchmarks/g2p_variants.py", "--smoke", "--variants", "bilstm_peeky", "--run-root", "{tmp}",
+                        seconds=29)
 def test_g2p_variants_smoke(background):
     _, folder = background()
     report = json.loads((SMOKE / "g2p_variants.json").read_text())
@@ -62,7 +63,7 @@ def test_g2p_variants_smoke(background):
     assert (folder / "bilstm_peeky" / "metrics.json").is_file()
 
 
-@pytest.mark.background("benchmarks/peak_rss.py", "--smoke")
+@pytest.mark.background("benchmarks/peak_rss.py", "--smoke", seconds=85)
 def test_peak_rss_smoke(background):
     background()
     rows = json.loads((SMOKE / "peak_rss.json").read_text())["peak_rss_mb"]
@@ -71,7 +72,7 @@ def test_peak_rss_smoke(background):
     assert 0 < rows["TFLite (LiteRT only, batch 1)"] < rows["import keras_s2s"] / 2
 
 
-@pytest.mark.background("benchmarks/morse.py", "--smoke")
+@pytest.mark.background("benchmarks/morse.py", "--smoke", seconds=52)
 def test_morse_smoke(background):
     background()
     report = json.loads((SMOKE / "morse.json").read_text())
@@ -80,7 +81,7 @@ def test_morse_smoke(background):
     assert (SMOKE / "morse_attention.png").read_bytes()[:4] == b"\x89PNG"
 
 
-@pytest.mark.background("benchmarks/backends.py", "--smoke", timeout=900)
+@pytest.mark.background("benchmarks/backends.py", "--smoke", timeout=900, seconds=173)
 def test_backends_smoke(background):
     background()
     report = json.loads((SMOKE / "backends.json").read_text())
