@@ -58,12 +58,12 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(long)
 
 
-MATRIX_RUNS = pytest.StashKey[dict]()
 BACKGROUND = pytest.StashKey["Background"]()
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 # Background lanes: the CI machine has 2 cores and the main pytest process keeps one busy, yet the
 # matrix runs and the subprocess tests are single-process each; two lanes keep both cores working.
 LANES = 2
+MATRIX_TIMEOUT = 2400  # seconds, a matrix run of one backend
 IN_BACKGROUND_CHILD = "KERAS_S2S_IN_BACKGROUND_CHILD"  # set in the child runs of `in_background` tests
 
 
@@ -72,6 +72,22 @@ def backend_env(backend):
     if backend is None:
         return dict(os.environ)
     return {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+
+def run_python(argv, env, timeout, started=None):
+    """`(returncode, output)` of the command `argv` run from the repository root
+    (stdout and stderr together); past `timeout` seconds it is killed and
+    returncode is `None`. `started(process)` is called once it runs."""
+    process = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if started is not None:
+        started(process)
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output, _ = process.communicate()
+        return None, f"timed out after {timeout} s\n{output}"
+    return process.returncode, output
 
 
 class Background:
@@ -93,6 +109,7 @@ class Background:
         self.jobs = {}
         self.offloaded, self.offloaded_runs = {}, []
         self.processes = []
+        self.matrix_runs = {}
         self.stopped = False
 
     def test_folder(self, item):
@@ -108,28 +125,21 @@ class Background:
                 marker.kwargs.get("timeout", 600), folder)
 
     def execute(self, argv, env, timeout):
-        """`(returncode, output)`; a command past `timeout` seconds is killed (returncode None)."""
+        """`(returncode, output)` of `run_python` (a killed run when the session has ended)."""
         if self.stopped:
             return None, "stopped: the session ended first"
-        process = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                   text=True)
+        return run_python(argv, env, timeout, started=self.started)
+
+    def started(self, process):
         self.processes.append(process)
         if self.stopped:
             process.kill()
-        try:
-            output, _ = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            output, _ = process.communicate()
-            return None, f"timed out after {timeout} s\n{output}"
-        return process.returncode, output
 
-    def after(self, process, timeout=2400):
-        """Holds a lane until `process` (a matrix run) ends."""
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            pass  # the matrix test reports it
+    def matrix(self, backend, argv):
+        """Starts the matrix run `argv` of `backend` on a lane now (lanes are
+        free at the session start), so later jobs of that lane wait for it;
+        `matrix_result(backend)` is its `(returncode, output)`."""
+        self.matrix_runs[backend] = self.pool.submit(self.execute, argv, backend_env(backend), MATRIX_TIMEOUT)
 
     def submit(self, item):
         argv, env, timeout, folder = self.command(item)
@@ -234,31 +244,28 @@ def background(request):
 
 
 def pytest_collection_finish(session):
-    """Starts the JAX and PyTorch matrix runs of `tests/test_backends.py` as
-    background processes as soon as the session knows it will run them: each
-    backend's run is one single-threaded-bound process (JAX compiling, PyTorch
-    stepping eagerly) and would otherwise leave a core idle for minutes. The
-    tests themselves, sorted last, wait for the runs and check them. Then the
-    commands of the `@pytest.mark.background` tests are queued on two lanes,
-    each starting once a matrix run has ended (see `Background`)."""
+    """Starts the background work as soon as the session knows it: first the
+    JAX and PyTorch matrix runs of `tests/test_backends.py`, one per lane (each
+    is a process bound to one core, JAX compiling and PyTorch stepping eagerly,
+    and would otherwise leave a core idle for minutes), then, queued behind
+    them, the commands of `@pytest.mark.background` tests and the child runs of
+    `@pytest.mark.in_background` ones (see `Background`). The tests that check
+    this work are sorted last."""
     if BACKEND != "tensorflow" or session.config.option.collectonly:
         return
-    runs = session.config.stash.setdefault(MATRIX_RUNS, {})
-    for item in session.items:
-        if getattr(item, "originalname", "") == "test_backend_matrix":
-            backend = item.callspec.params["backend"]
-            if backend not in runs and item.module.available(backend):
-                runs[backend] = item.module.MatrixRun(backend)
+    matrix = {item.callspec.params["backend"]: item for item in session.items
+              if getattr(item, "originalname", "") == "test_backend_matrix"}
+    matrix = {backend: item for backend, item in matrix.items() if item.module.available(backend)}
     commands = [item for item in session.items
-                if item.get_closest_marker("background") is not None and runnable(item.get_closest_marker("background"))]
+                if (marker := item.get_closest_marker("background")) is not None and runnable(marker)]
     offloaded = [item for item in session.items if item.get_closest_marker("in_background") is not None]
     if os.environ.get(IN_BACKGROUND_CHILD) or len(offloaded) == len(session.items):
         offloaded = []  # the child run itself, or nothing to overlap with: they run here
-    if not commands and not offloaded:
+    if not matrix and not commands and not offloaded:
         return
     runner = background_of(session.config)
-    for run in runs.values():
-        runner.pool.submit(runner.after, run.process)
+    for backend, item in matrix.items():
+        runner.matrix(backend, item.module.matrix_command(backend, runner.folder / f"matrix_{backend}"))
     # Longest first (LPT): the offloaded tests split into a run per lane by their `seconds`, then every job
     # queued by its length, so no lane is left with one long job at the end while the other idles.
     chunks = [[] for _ in range(min(LANES, len(offloaded)))]
@@ -285,9 +292,7 @@ def pytest_pyfunc_call(pyfuncitem):
 
 
 def pytest_sessionfinish(session):
-    """Stops matrix runs and background commands still going (an interrupted or deselected session)."""
-    for run in session.config.stash.get(MATRIX_RUNS, {}).values():
-        run.stop()
+    """Stops background work still going (an interrupted or deselected session)."""
     if BACKGROUND in session.config.stash:
         session.config.stash[BACKGROUND].stop()
 

@@ -17,17 +17,15 @@ Without JAX or PyTorch installed these tests skip, except under `CI=true`,
 where a missing backend fails (`.ci/run` installs both).
 """
 
+import concurrent.futures
 import importlib.util
 import os
 import pathlib
-import shutil
-import subprocess
 import sys
-import tempfile
 
 import numpy as np
 import pytest
-from conftest import MATRIX_RUNS, backend_env, reversal_data
+from conftest import background_of, backend_env, reversal_data, run_python
 
 import keras_s2s
 from keras_s2s import export
@@ -57,53 +55,27 @@ def need(backend):
 
 def run_side_by_side(backends, *args, timeout=900):
     """`python *args` on each backend, all at once (each process mostly imports and compiles, single-threaded)."""
-    processes = {backend: subprocess.Popen([sys.executable, *args], env=backend_env(backend), cwd=TESTS.parent,
-                                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-                 for backend in backends}
-    try:
-        for backend, process in processes.items():
-            output, _ = process.communicate(timeout=timeout)
-            assert process.returncode == 0, f"{backend}: {' '.join(args)}\n{output[-6000:]}"
-    finally:
-        for process in processes.values():
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+    with concurrent.futures.ThreadPoolExecutor(len(backends)) as pool:
+        runs = {backend: pool.submit(run_python, [sys.executable, *args], backend_env(backend), timeout)
+                for backend in backends}
+    for backend, run in runs.items():
+        returncode, output = run.result()
+        assert returncode == 0, f"{backend}: {' '.join(args)} exited with {returncode}\n{output[-6000:]}"
 
 
-class MatrixRun:
-    """The matrix test files under one backend: a pytest process started in the
-    background (by `conftest.pytest_collection_finish`), its output in a file."""
-
-    def __init__(self, backend):
-        self.folder = pathlib.Path(tempfile.mkdtemp(prefix=f"keras_s2s_matrix_{backend}_"))
-        self.output = open(self.folder / "output.txt", "w+")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "pytest", "-q", "-ra", "-p", "no:cacheprovider",
-             f"--basetemp={self.folder / 'tmp'}", *(str(TESTS / name) for name in MATRIX)],
-            env=backend_env(backend), cwd=TESTS.parent, stdout=self.output, stderr=subprocess.STDOUT, text=True)
-
-    def result(self, timeout):
-        """`(returncode, output)` once the run ends (at most `timeout` more seconds)."""
-        returncode = self.process.wait(timeout)
-        self.output.seek(0)
-        return returncode, self.output.read()
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-        self.output.close()
-        shutil.rmtree(self.folder, ignore_errors=True)
+def matrix_command(backend, folder):
+    """The matrix test files as one pytest run (`folder`: its base temporary folder)."""
+    return [sys.executable, "-m", "pytest", "-q", "-ra", "-p", "no:cacheprovider", f"--basetemp={folder}",
+            *(str(TESTS / name) for name in MATRIX)]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_backend_matrix(backend, request):
     need(backend)
-    runs = request.config.stash.setdefault(MATRIX_RUNS, {})
-    if backend not in runs:  # normally started by conftest.pytest_collection_finish; a safety net
-        runs[backend] = MatrixRun(backend)
-    returncode, output = runs[backend].result(timeout=2400)
+    runner = background_of(request.config)
+    if backend not in runner.matrix_runs:  # normally started by conftest.pytest_collection_finish; a safety net
+        runner.matrix(backend, matrix_command(backend, runner.folder / f"matrix_{backend}"))
+    returncode, output = runner.matrix_runs[backend].result()
     summary = output.strip().splitlines()[-1]
     print(f"KERAS_BACKEND={backend}: {summary}")
     assert returncode == 0, f"{backend}:\n{output[-6000:]}"
