@@ -7,6 +7,7 @@ yet is listed as such.
 """
 
 import json
+import math
 import pathlib
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -146,7 +147,17 @@ def section_g2p():
                "2-core CPU. Train times are wall times and compare only roughly: `bilstm_luong_ls` (the main "
                "job's model, same cost per step) ran beside test runs on a machine whose epochs took 90-136 ms "
                "per batch that day for the same code (old and new commits alike), so its 1273 s is not a cost "
-               "of label smoothing.\n\n")
+               "of label smoothing; `bilstm_luong_ls_dropout3` and `bilstm_luong_if_ls_9` ran side by side, "
+               "so their train times are about twice their cost alone.")
+    if main.exists():
+        words = json.loads(main.read_text())["test"]["words"]
+        error = math.sqrt(0.3 * 0.7 / words)
+        out.append(f" How far apart rows must be to differ: a test WER near 30% on {words:,} words has a "
+                   f"standard error of {100 * error:.2f} points from the sample of test words alone "
+                   f"(binomial, sqrt(p (1 - p) / n)), so rows closer than about {2 * 100 * error:.1f} points "
+                   "(two standard errors) are not told apart by this test set, before any seed-to-seed "
+                   "variation of training (not measured: one seed per row).")
+    out.append("\n\n")
     out.append("| model | test WER | test PER | dev WER | dev PER | WER < 30% | train time | command |\n"
                "|---|---|---|---|---|---|---|---|\n")
     goal = lambda wer: "met" if wer < 0.30 else "missed"  # noqa: E731
