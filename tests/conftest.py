@@ -138,7 +138,7 @@ class Background:
     def matrix(self, backend, argv):
         """Starts the matrix run `argv` of `backend` on a lane now (lanes are
         free at the session start), so later jobs of that lane wait for it;
-        `matrix_result(backend)` is its `(returncode, output)`."""
+        `matrix_runs[backend]` is the future of its `(returncode, output)`."""
         self.matrix_runs[backend] = self.pool.submit(self.execute, argv, backend_env(backend), MATRIX_TIMEOUT)
 
     def submit(self, item):
@@ -265,7 +265,7 @@ def pytest_collection_finish(session):
         return
     runner = background_of(session.config)
     for backend, item in matrix.items():
-        runner.matrix(backend, item.module.matrix_command(backend, runner.folder / f"matrix_{backend}"))
+        runner.matrix(backend, item.module.matrix_command(runner.folder / f"matrix_{backend}"))
     # Longest first (LPT): the offloaded tests split into a run per lane by their `seconds`, then every job
     # queued by its length, so no lane is left with one long job at the end while the other idles.
     chunks = [[] for _ in range(min(LANES, len(offloaded)))]

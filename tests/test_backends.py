@@ -63,8 +63,8 @@ def run_side_by_side(backends, *args, timeout=900):
         assert returncode == 0, f"{backend}: {' '.join(args)} exited with {returncode}\n{output[-6000:]}"
 
 
-def matrix_command(backend, folder):
-    """The matrix test files as one pytest run (`folder`: its base temporary folder)."""
+def matrix_command(folder):
+    """The matrix test files as one pytest run, its temporary files under `folder`."""
     return [sys.executable, "-m", "pytest", "-q", "-ra", "-p", "no:cacheprovider", f"--basetemp={folder}",
             *(str(TESTS / name) for name in MATRIX)]
 
@@ -74,7 +74,7 @@ def test_backend_matrix(backend, request):
     need(backend)
     runner = background_of(request.config)
     if backend not in runner.matrix_runs:  # normally started by conftest.pytest_collection_finish; a safety net
-        runner.matrix(backend, matrix_command(backend, runner.folder / f"matrix_{backend}"))
+        runner.matrix(backend, matrix_command(runner.folder / f"matrix_{backend}"))
     returncode, output = runner.matrix_runs[backend].result()
     summary = output.strip().splitlines()[-1]
     print(f"KERAS_BACKEND={backend}: {summary}")
