@@ -6,8 +6,8 @@
 
 Every variant uses the main job's defaults (BiLSTM 2 x 128 encoder, LSTM-256 decoder, batch 128, 10 epochs,
 cosine decay, beam 4 at evaluation) and changes what its entry in `VARIANTS` names: the first five only the
-decoder, the later ones training as well (label smoothing, dropout, epochs, batch size). Anchors on the current CMUdict: Phonetisaurus
-33.89% WER, cmusphinx g2p-seq2seq Transformer 30.2% WER.
+decoder, the later ones training as well (label smoothing, dropout, epochs, batch size). Anchors on the
+current CMUdict: Phonetisaurus 33.89% WER, cmusphinx g2p-seq2seq Transformer 30.2% WER.
 """
 
 import argparse

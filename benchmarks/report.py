@@ -148,9 +148,9 @@ def section_g2p():
                "job's model, same cost per step) ran beside test runs on a machine whose epochs took 90-136 ms "
                "per batch that day for the same code (old and new commits alike), so its 1273 s is not a cost "
                "of label smoothing; `bilstm_luong_ls_dropout3` and `bilstm_luong_if_ls_9` ran side by side, "
-               "so their train times are about twice their cost alone; `bilstm_luong_ls_b256` ran alone, its epochs "
-               "taking 89-128 s (history.csv write times) on the same machine, so batches of 256 did not buy the main job more epochs "
-               "in its 15 minutes.")
+               "so their train times are about twice their cost alone; `bilstm_luong_ls_b256` ran alone, its "
+               "epochs taking 89-128 s (history.csv write times) on the same machine, so batches of 256 did not "
+               "buy the main job more epochs in its 15 minutes.")
     if main.exists():
         words = json.loads(main.read_text())["test"]["words"]
         error = math.sqrt(0.3 * 0.7 / words)
