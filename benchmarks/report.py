@@ -140,7 +140,8 @@ def section_ablation():
 def section_g2p():
     r = load("g2p_variants")
     out = ["## G2P on CMUdict\n"]
-    main = ROOT / "saved_models" / "g2p" / "run" / "metrics.json"
+    main_path = ROOT / "saved_models" / "g2p" / "run" / "metrics.json"
+    m = json.loads(main_path.read_text()) if main_path.exists() else None
     out.append("Split: word index mod 20 (19 dev, 17-18 test); WER and PER against every reference "
                "pronunciation; beam 4. Anchors on the current CMUdict: Phonetisaurus 33.89% WER, cmusphinx "
                "g2p-seq2seq Transformer (3 x 256) 30.2% WER. Goal: test WER below 30%. All trained on the "
@@ -151,8 +152,8 @@ def section_g2p():
                "so their train times are about twice their cost alone; `bilstm_luong_ls_b256` ran alone, its "
                "epochs taking 89-128 s (history.csv write times) on the same machine, so batches of 256 did not "
                "buy the main job more epochs in its 15 minutes.")
-    if main.exists():
-        words = json.loads(main.read_text())["test"]["words"]
+    if m is not None:
+        words = m["test"]["words"]
         error = math.sqrt(0.3 * 0.7 / words)
         out.append(f" How far apart rows must be to differ: a test WER near 30% on {words:,} words has a "
                    f"standard error of {100 * error:.2f} points from the sample of test words alone "
@@ -163,8 +164,7 @@ def section_g2p():
     out.append("| model | test WER | test PER | dev WER | dev PER | WER < 30% | train time | command |\n"
                "|---|---|---|---|---|---|---|---|\n")
     goal = lambda wer: "met" if wer < 0.30 else "missed"  # noqa: E731
-    if main.exists():
-        m = json.loads(main.read_text())
+    if m is not None:
         out.append(f"| BiLSTM + Luong (the main job) | {pct(m['test']['wer'])} | {pct(m['test']['per'])} | "
                    f"{pct(m['dev']['wer'])} | {pct(m['dev']['per'])} | {goal(m['test']['wer'])} | {m['train_seconds']:.0f} s | "
                    "`keras-s2s train g2p` |\n")

@@ -135,11 +135,15 @@ class Background:
         if self.stopped:
             process.kill()
 
-    def matrix(self, backend, argv):
-        """Starts the matrix run `argv` of `backend` on a lane now (lanes are
-        free at the session start), so later jobs of that lane wait for it;
-        `matrix_runs[backend]` is the future of its `(returncode, output)`."""
-        self.matrix_runs[backend] = self.pool.submit(self.execute, argv, backend_env(backend), MATRIX_TIMEOUT)
+    def matrix(self, backend, command):
+        """The future of the matrix run of `backend`, its `(returncode, output)`:
+        `command(folder)` (argv; `folder` for its temporary files) started on a
+        lane at the first call (lanes are free at the session start, so later
+        jobs of that lane wait for it), the same run at later calls."""
+        if backend not in self.matrix_runs:
+            argv = command(self.folder / f"matrix_{backend}")
+            self.matrix_runs[backend] = self.pool.submit(self.execute, argv, backend_env(backend), MATRIX_TIMEOUT)
+        return self.matrix_runs[backend]
 
     def submit(self, item):
         argv, env, timeout, folder = self.command(item)
@@ -265,7 +269,7 @@ def pytest_collection_finish(session):
         return
     runner = background_of(session.config)
     for backend, item in matrix.items():
-        runner.matrix(backend, item.module.matrix_command(runner.folder / f"matrix_{backend}"))
+        runner.matrix(backend, item.module.matrix_command)
     # Longest first (LPT): the offloaded tests split into a run per lane by their `seconds`, then every job
     # queued by its length, so no lane is left with one long job at the end while the other idles.
     chunks = [[] for _ in range(min(LANES, len(offloaded)))]

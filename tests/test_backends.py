@@ -72,10 +72,8 @@ def matrix_command(folder):
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_backend_matrix(backend, request):
     need(backend)
-    runner = background_of(request.config)
-    if backend not in runner.matrix_runs:  # normally started by conftest.pytest_collection_finish; a safety net
-        runner.matrix(backend, matrix_command(runner.folder / f"matrix_{backend}"))
-    returncode, output = runner.matrix_runs[backend].result()
+    # started by conftest.pytest_collection_finish at the session start (here only if it was not)
+    returncode, output = background_of(request.config).matrix(backend, matrix_command).result()
     summary = output.strip().splitlines()[-1]
     print(f"KERAS_BACKEND={backend}: {summary}")
     assert returncode == 0, f"{backend}:\n{output[-6000:]}"
