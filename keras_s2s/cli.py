@@ -65,6 +65,9 @@ def _model_flags(parser):
                         help="warm-up steps of warmup_cosine (default: 5%% of all steps)", **given)
     parser.add_argument("--label-smoothing", type=float, help="label smoothing of the loss (default: 0)",
                         **given)
+    parser.add_argument("--ema-momentum", type=float,
+                        help="momentum of an exponential moving average of the weights, which validation "
+                             "and the saved model use (default: 0, off)", **given)
     parser.add_argument("--patience", type=_int_at_least(0), help="early-stopping patience in epochs",
                         **given)
     parser.add_argument("--seed", type=_int_at_least(0), help="random seed (default: 0)", **given)

@@ -50,7 +50,7 @@ _RUN_FIELDS = [
 _TRAINING_FIELDS = [
     ("epochs", int, 10), ("batch_size", int, 128), ("learning_rate", float, 2e-3),
     ("lr_schedule", str, "cosine"), ("warmup_steps", int, 0), ("label_smoothing", float, 0.0),
-    ("clipnorm", float, 5.0), ("patience", int, 3),
+    ("ema_momentum", float, 0.0), ("clipnorm", float, 5.0), ("patience", int, 3),
     ("seed", int, 0), ("max_train_examples", int, None), ("max_eval_examples", int, None),
     ("num_beams", int, 4), ("subword_vocabulary_size", int, 8000), ("dev_fraction", float, 0.05),
 ]
@@ -72,8 +72,10 @@ TrainConfig.__doc__ = """Settings of a training run (stored as config.json).
     `source_tokenizer` and `target_tokenizer` are `"char"`, `"word"` or
     `"subword"`; `lr_schedule` is one of `LR_SCHEDULES` (see
     `learning_rate_schedule`; `warmup_steps` 0 means 5% of all steps),
-    `label_smoothing` goes to the loss, or
-    `"constant"`; `num_beams` is the beam width of the final evaluation
+    `label_smoothing` goes to the loss; `ema_momentum` > 0 keeps an
+    exponential moving average of the weights (Polyak averaging, Keras'
+    `use_ema`), which validation, checkpoints and the saved model use
+    (0: off); `num_beams` is the beam width of the final evaluation
     (1 = greedy).
     """
 _NULLABLE = {name for name, option in RUN_MODEL_OPTIONS.items() if option.nullable} | {
@@ -208,6 +210,7 @@ def config_from_dict(values, source="config"):
     _checks.one_of("lr_schedule", config.lr_schedule, LR_SCHEDULES)
     _checks.non_negative_int("warmup_steps", config.warmup_steps)
     _checks.probability("label_smoothing", config.label_smoothing)
+    _checks.probability("ema_momentum", config.ema_momentum)
     for name, cap in (("num_beams", limits.MAX_NUM_SEQUENCES), ("units", limits.MAX_UNITS),
                       ("embedding_dim", limits.MAX_UNITS), ("num_layers", limits.MAX_LAYERS),
                       ("epochs", None), ("batch_size", None)):
@@ -370,7 +373,9 @@ def train(config, run_dir, *, verbose=1, log=print):
 
     Uses Keras callbacks: `BackupAndRestore` (a killed run restarted with the
     same command resumes at its last finished epoch), `ModelCheckpoint` of
-    the best validation loss, `EarlyStopping(patience)` and `CSVLogger`.
+    the best validation loss, `EarlyStopping(patience)` and `CSVLogger`;
+    with `config.ema_momentum > 0`, Adam's `use_ema` and `SwapEMAWeights`, so
+    validation, early stopping and the checkpoint see the averaged weights.
 
     Returns:
         The metrics dict written to metrics.json.
@@ -409,15 +414,21 @@ def train(config, run_dir, *, verbose=1, log=print):
         total_steps=max(1, int(train_data.cardinality()) * config.epochs),
         warmup_steps=config.warmup_steps or None)
     model.compile(
-        keras.optimizers.Adam(learning_rate, clipnorm=config.clipnorm),
+        keras.optimizers.Adam(learning_rate, clipnorm=config.clipnorm, use_ema=config.ema_momentum > 0,
+                              ema_momentum=config.ema_momentum or 0.99),
         MaskedSparseCategoricalCrossentropy(label_smoothing=config.label_smoothing),
         metrics=[MaskedAccuracy()],
     )
     dev = splits["dev"]
     dev_data = make_dataset(dev.sources, dev.targets, source_tokenizer, target_tokenizer,
                             batch_size=512, shuffle=False, pad_to_multiple_of=compile_padding())
-    callbacks = [
-        keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
+    # With EMA, SwapEMAWeights puts the averaged weights in the model during validation and from each
+    # epoch's end to the next epoch's start, so the callbacks after it checkpoint and judge them; the
+    # backup comes before it and so holds the training weights as they are (a resumed run continues them).
+    callbacks = [keras.callbacks.BackupAndRestore(str(run_dir / "backup"))]
+    if config.ema_momentum > 0:
+        callbacks.append(keras.callbacks.SwapEMAWeights(swap_on_epoch=True))
+    callbacks += [
         keras.callbacks.ModelCheckpoint(str(run_dir / "model.keras"), monitor="val_loss",
                                         save_best_only=True),
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience),

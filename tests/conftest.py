@@ -38,7 +38,9 @@ def pytest_collection_modifyitems(config, items):
 
     On the JAX and PyTorch backends: `@pytest.mark.tensorflow_only` tests
     (exports, TensorFlow's own APIs) are skipped, and so are
-    `@pytest.mark.long_training` ones unless `KERAS_S2S_LONG_TRAINING=1` (the
+    `@pytest.mark.long_training` ones unless `KERAS_S2S_LONG_TRAINING=1` and
+    `@pytest.mark.matrix_extra` ones (variants of a parametrized test whose
+    backend code another variant runs) unless `KERAS_S2S_FULL_MATRIX=1` (the
     CI matrix keeps to its time budget; they pass there when asked)."""
     if BACKEND == "tensorflow":
         def background(item):
@@ -51,11 +53,15 @@ def pytest_collection_modifyitems(config, items):
     skip = pytest.mark.skip(reason=f"TensorFlow only (KERAS_BACKEND={BACKEND})")
     long = pytest.mark.skip(reason=f"long training, on KERAS_BACKEND={BACKEND} only with "
                                    "KERAS_S2S_LONG_TRAINING=1")
+    extra = pytest.mark.skip(reason=f"another variant covers it, on KERAS_BACKEND={BACKEND} only with "
+                                    "KERAS_S2S_FULL_MATRIX=1")
     for item in items:
         if "tensorflow_only" in item.keywords:
             item.add_marker(skip)
         elif "long_training" in item.keywords and os.environ.get("KERAS_S2S_LONG_TRAINING") != "1":
             item.add_marker(long)
+        elif "matrix_extra" in item.keywords and os.environ.get("KERAS_S2S_FULL_MATRIX") != "1":
+            item.add_marker(extra)
 
 
 BACKGROUND = pytest.StashKey["Background"]()
