@@ -140,12 +140,27 @@ def test_sampling_reproducible_with_seed():
     assert a["ids"].shape == (4, 3, 6) and not np.array_equal(a["ids"], c["ids"])
 
 
-def test_shares_weights_with_training_model():
-    model = keras_s2s.build_seq2seq(12, 12, embedding_dim=8, units=32, attention="bahdanau")
+def test_generator_reads_the_models_variables():
+    model = sharp_model(attention="bahdanau")
     generator = keras_s2s.build_inference_model(model)
     model_ids = {id(v) for v in model.weights}
     assert {id(v) for v in generator.decoder_step.weights} <= model_ids
     assert {id(v) for v in generator.encoder.weights} <= model_ids
+    src = sources()
+    before = generator.generate(src, max_length=6)
+    bias = model.get_layer("decoder").output_dense.bias
+    bias.assign(np.where(np.arange(bias.shape[0]) == 7, 1e4, 0.0).astype("float32"))
+    after = generator.generate(src, max_length=6)  # the same compiled search, new values
+    assert not np.array_equal(before["ids"], after["ids"])
+    np.testing.assert_array_equal(after["ids"], 7)
+    np.testing.assert_array_equal(after["lengths"], 6)
+
+
+# JAX and PyTorch: the test above shows the sharing; test_models.test_learns_reversal the training.
+@pytest.mark.long_training
+def test_shares_weights_with_training_model():
+    model = keras_s2s.build_seq2seq(12, 12, embedding_dim=8, units=32, attention="bahdanau")
+    generator = keras_s2s.build_inference_model(model)
     x, y = reversal_data(3000, 0)
     xv, yv = reversal_data(200, 1)
     before = generator.generate(xv["source_ids"], max_length=6)["ids"][:, 0]
