@@ -103,9 +103,11 @@ def pad_with_spaces(*splits):
     return [dataclasses.replace(split, sources=[s.ljust(width) for s in split.sources]) for split in splits]
 
 
-def g2p_batches(examples, pad_to_multiple_of=None):
+def g2p_batches(examples, pad_to_multiple_of=None, bucket_by_length=True):
     """The first `examples` CMUdict training pairs as cached batches of 128 (shuffled once, seed 0),
-    optionally padded to a multiple of `pad_to_multiple_of` (few shapes for compilers).
+    optionally padded to a multiple of `pad_to_multiple_of` (few shapes for compilers), in length
+    buckets unless `bucket_by_length=False` (smoke runs: a few hundred examples fill every bucket's
+    batch with a shape of its own, which JAX compiles one by one).
 
     Returns `(dataset, letters, phonemes, tokens)`: the `tf.data` batches, the two tokenizers, and the
     number of real target tokens (EOS included) in one epoch, for throughput figures."""
@@ -117,7 +119,7 @@ def g2p_batches(examples, pad_to_multiple_of=None):
     sources, targets = train.sources[:examples], train.targets[:examples]
     letters, phonemes = CharTokenizer.from_texts(sources), WordTokenizer.from_texts(targets)
     dataset = make_dataset(sources, targets, letters, phonemes, batch_size=128, seed=0,
-                           pad_to_multiple_of=pad_to_multiple_of).cache()
+                           pad_to_multiple_of=pad_to_multiple_of, bucket_by_length=bucket_by_length).cache()
     return dataset, letters, phonemes, int(sum(len(t.split()) + 1 for t in targets))
 
 

@@ -38,7 +38,8 @@ def worker(args):
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from _curves import g2p_batches
 
-    dataset, letters, phonemes, tokens = g2p_batches(args.examples, pad_to_multiple_of=8)
+    dataset, letters, phonemes, tokens = g2p_batches(args.examples, pad_to_multiple_of=8,
+                                                     bucket_by_length=not args.smoke)
     embedding_dim, units = (8, 16) if args.smoke else (64, 256)
     keras.utils.set_random_seed(0)
     model = keras_s2s.build_seq2seq(letters.vocabulary_size, phonemes.vocabulary_size,
