@@ -29,13 +29,15 @@ def accuracy_curves(variants, train, test, tokenizer, *, embedding_dim, units, b
     time_layers.py` and ch. 7-8) that are not library options: `initialization="book"` (see
     `book_initialization`), `decoder_state="h"` (see `decoder_from_h`), `source_padding="spaces"`
     (sources padded with spaces to one length, so nothing is masked). Gradients are clipped by their global
-    norm, as the book's `clip_grads` does.
+    norm, as the book's `clip_grads` does. `ema_momentum=m` (a library option of training runs, not the
+    book's) keeps Adam's moving average of the weights, which the per-epoch accuracy then measures.
     """
     results = {}
     for name, options in variants.items():
         options = dict(options)
         initialization = options.pop("initialization", "keras")
         decoder_state = options.pop("decoder_state", "h_and_c")
+        ema_momentum = options.pop("ema_momentum", 0.0)
         variant_train, variant_test = train, test
         if options.pop("source_padding", "masked") == "spaces":
             variant_train, variant_test = pad_with_spaces(train, test)
@@ -46,14 +48,17 @@ def accuracy_curves(variants, train, test, tokenizer, *, embedding_dim, units, b
             model = decoder_from_h(model)
         if initialization == "book":
             book_initialization(model, seed)
-        model.compile(keras.optimizers.Adam(learning_rate, global_clipnorm=global_clipnorm),
+        model.compile(keras.optimizers.Adam(learning_rate, global_clipnorm=global_clipnorm,
+                                            use_ema=ema_momentum > 0, ema_momentum=ema_momentum or 0.99),
                       MaskedSparseCategoricalCrossentropy())
         dataset = make_dataset(variant_train.sources, variant_train.targets, tokenizer, tokenizer,
                                batch_size=batch_size, bucket_by_length=False, seed=seed)
         accuracy = GenerationAccuracy(tokenizer.encode(variant_test.sources).numpy(),
                                       tokenizer.encode(variant_test.targets).numpy(), max_length=max_length)
         start = time.perf_counter()
-        model.fit(dataset, epochs=epochs, callbacks=[accuracy], verbose=0)
+        # as in `keras_s2s.runs.train`: the average is in the model from each epoch's end to the next start
+        swap = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if ema_momentum > 0 else []
+        model.fit(dataset, epochs=epochs, callbacks=swap + [accuracy], verbose=0)
         results[name] = {"accuracy": accuracy.history, "seconds": time.perf_counter() - start,
                          "options": {k: str(v) for k, v in variants[name].items()}}
         print(f"{name:22s} final {accuracy.history[-1]:.4f}  " + " ".join(f"{a:.3f}" for a in accuracy.history),
