@@ -49,7 +49,7 @@ def accuracy_curves(variants, train, test, tokenizer, *, embedding_dim, units, b
         if initialization == "book":
             book_initialization(model, seed)
         model.compile(keras.optimizers.Adam(learning_rate, global_clipnorm=global_clipnorm,
-                                            use_ema=ema_momentum > 0, ema_momentum=ema_momentum or 0.99),
+                                            use_ema=ema_momentum > 0, ema_momentum=ema_momentum),
                       MaskedSparseCategoricalCrossentropy())
         dataset = make_dataset(variant_train.sources, variant_train.targets, tokenizer, tokenizer,
                                batch_size=batch_size, bucket_by_length=False, seed=seed)

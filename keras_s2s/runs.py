@@ -415,7 +415,7 @@ def train(config, run_dir, *, verbose=1, log=print):
         warmup_steps=config.warmup_steps or None)
     model.compile(
         keras.optimizers.Adam(learning_rate, clipnorm=config.clipnorm, use_ema=config.ema_momentum > 0,
-                              ema_momentum=config.ema_momentum or 0.99),
+                              ema_momentum=config.ema_momentum),
         MaskedSparseCategoricalCrossentropy(label_smoothing=config.label_smoothing),
         metrics=[MaskedAccuracy()],
     )

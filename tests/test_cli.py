@@ -152,6 +152,6 @@ def test_ema_momentum_validates_and_checkpoints_the_averaged_weights(tmp_path):
         np.testing.assert_allclose(run.model.evaluate(dev_data, verbose=0, return_dict=True)["loss"],
                                    history["val_loss"].min(),
                                    rtol=1e-4)
-    # The same seed without EMA trains the same weights (the difference was exactly 0 with the swap left
-    # out); the average of these few steps lies 5.5e-3 away at most from them.
+    # The same seed without EMA trains the same weights (the difference was exactly 0 when the swap was left
+    # out); the average of these few steps lay 5.5e-3 away at most from them.
     assert max(np.abs(a - b).max() for a, b in zip(saved[0.0], saved[0.9])) > 1e-3
