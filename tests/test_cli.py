@@ -124,6 +124,7 @@ def test_train_morse_smoke_evaluate_and_export(tmp_path, capsys):
 
 
 @pytest.mark.slow
+@pytest.mark.in_background(seconds=40)
 def test_ema_momentum_validates_and_checkpoints_the_averaged_weights(tmp_path):
     import numpy as np
 
@@ -132,7 +133,7 @@ def test_ema_momentum_validates_and_checkpoints_the_averaged_weights(tmp_path):
     from keras_s2s.losses import MaskedSparseCategoricalCrossentropy
 
     tiny = dict(epochs=1, units=16, embedding_dim=8, max_train_examples=256, max_eval_examples=40,
-                patience=100)
+                patience=100, num_beams=1)
     with pytest.raises(ValueError, match="ema_momentum"):
         runs.task_config("addition", ema_momentum=1.0, **tiny)
     saved = {}
