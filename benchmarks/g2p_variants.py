@@ -45,7 +45,7 @@ VARIANTS = {
     "bilstm_luong_ls_b256": dict(attention="luong", label_smoothing=0.1, batch_size=256, learning_rate=3e-3,
                                  epochs=16),
     # The main job with label smoothing and an exponential moving average of the weights (Polyak averaging,
-    # the streaming form of averaging the last checkpoints), at the main job's cost.
+    # the streaming form of averaging the last checkpoints); the main job's model and epochs.
     "bilstm_luong_ls_ema": dict(attention="luong", label_smoothing=0.1, ema_momentum=0.999),
 }
 

@@ -31,6 +31,11 @@ if BACKEND == "torch":
     torch.Tensor.__array__ = _detached_array
 
 
+# Markers whose tests JAX and PyTorch run only when the variable is set: marker -> (variable, why skipped).
+MATRIX_OPT_IN = {"long_training": ("KERAS_S2S_LONG_TRAINING", "long training"),
+                 "matrix_extra": ("KERAS_S2S_FULL_MATRIX", "another variant covers it")}
+
+
 def pytest_collection_modifyitems(config, items):
     """On TensorFlow: the backend matrix tests (`tests/test_backends.py`) go
     last, since they collect runs started in the background at the start (see
@@ -51,17 +56,13 @@ def pytest_collection_modifyitems(config, items):
                                      background(item)))
         return
     skip = pytest.mark.skip(reason=f"TensorFlow only (KERAS_BACKEND={BACKEND})")
-    long = pytest.mark.skip(reason=f"long training, on KERAS_BACKEND={BACKEND} only with "
-                                   "KERAS_S2S_LONG_TRAINING=1")
-    extra = pytest.mark.skip(reason=f"another variant covers it, on KERAS_BACKEND={BACKEND} only with "
-                                    "KERAS_S2S_FULL_MATRIX=1")
+    opt_in = {marker: pytest.mark.skip(reason=f"{why}, on KERAS_BACKEND={BACKEND} only with {variable}=1")
+              for marker, (variable, why) in MATRIX_OPT_IN.items() if os.environ.get(variable) != "1"}
     for item in items:
         if "tensorflow_only" in item.keywords:
             item.add_marker(skip)
-        elif "long_training" in item.keywords and os.environ.get("KERAS_S2S_LONG_TRAINING") != "1":
-            item.add_marker(long)
-        elif "matrix_extra" in item.keywords and os.environ.get("KERAS_S2S_FULL_MATRIX") != "1":
-            item.add_marker(extra)
+        elif marker := next((m for m in opt_in if m in item.keywords), None):
+            item.add_marker(opt_in[marker])
 
 
 BACKGROUND = pytest.StashKey["Background"]()
