@@ -4,10 +4,11 @@
     python benchmarks/g2p_variants.py --variants bilstm_bahdanau bilstm_peeky
     python benchmarks/g2p_variants.py --smoke                 # tiny (CI)
 
-Every variant uses the main job's defaults (BiLSTM 2 x 128 encoder, LSTM-256 decoder, batch 128, 10 epochs,
-cosine decay, beam 4 at evaluation) and changes what its entry in `VARIANTS` names: the first five only the
-decoder, the later ones training as well (label smoothing, dropout, epochs, batch size). Anchors on the
-current CMUdict: Phonetisaurus 33.89% WER, cmusphinx g2p-seq2seq Transformer 30.2% WER.
+Every variant uses the main job's model and training (BiLSTM 2 x 128 encoder, LSTM-256 decoder, batch 128,
+10 epochs, cosine decay, beam 4 at evaluation) as first committed (`FIRST_MAIN_JOB`: learning rate 2e-3,
+no label smoothing, dropout 0.1) and changes what its entry in `VARIANTS` names: the first five only the
+decoder, the later ones training (label smoothing, learning rate, dropout, epochs, batch size) or size.
+Anchors on the current CMUdict: Phonetisaurus 33.89% WER, cmusphinx g2p-seq2seq Transformer 30.2% WER.
 """
 
 import argparse
@@ -17,7 +18,13 @@ from _curves import RESULTS, save
 
 from keras_s2s import runs
 
-VARIANTS = {
+# The main job's training before label smoothing 0.1, a peak learning rate of 3e-3 and no dropout became
+# its defaults (`runs.TASK_DEFAULTS["g2p"]`, from the `bilstm_luong_ls_lr3_dropout0` row): every variant
+# starts from these, so each command still reproduces its row; an entry's own settings override them.
+FIRST_MAIN_JOB = dict(learning_rate=2e-3, label_smoothing=0.0, dropout=0.1)
+
+_VARIANTS = {
+    # The main job as first committed (31.05% test WER; its run is tests/data/g2p_v1/run).
     "bilstm_luong": dict(attention="luong"),
     "bilstm_bahdanau": dict(attention="bahdanau"),
     "bilstm_luong_input_feeding": dict(attention="luong", input_feeding=True),
@@ -47,14 +54,21 @@ VARIANTS = {
     # The main job with label smoothing and an exponential moving average of the weights (Polyak averaging,
     # the streaming form of averaging the last checkpoints); the main job's model and epochs.
     "bilstm_luong_ls_ema": dict(attention="luong", label_smoothing=0.1, ema_momentum=0.999),
-    # Main-job candidates at the main job's cost (stop 23): label smoothing with a higher peak learning
-    # rate (faster progress in 10 epochs), or without dropout (dropout 0.3 cost 2 points in 10 epochs);
-    # and input feeding with label smoothing in the main job's 10 epochs (input feeding's scan costs more
-    # per step, so this one is checked against the 15-minute budget).
+    # Main-job candidates at the main job's cost: label smoothing with a higher peak learning rate (faster
+    # progress in 10 epochs), without dropout (dropout 0.3 cost 2 points), or both (the lowest dev WER of
+    # the three, so the main job's defaults now).
     "bilstm_luong_ls_lr3": dict(attention="luong", label_smoothing=0.1, learning_rate=3e-3),
     "bilstm_luong_ls_dropout0": dict(attention="luong", label_smoothing=0.1, dropout=0.0),
-    "bilstm_luong_if_ls_10": dict(attention="luong", input_feeding=True, label_smoothing=0.1),
+    "bilstm_luong_ls_lr3_dropout0": dict(attention="luong", label_smoothing=0.1, learning_rate=3e-3,
+                                         dropout=0.0),
+    # Toward the best-recipe goal (below 28%): twice the units, input feeding, label smoothing, the higher
+    # learning rate after a warm-up, 15 epochs; dropout 0.2 because the main job without dropout already
+    # ends at 97.0% training vs 94.5% dev token accuracy.
+    "bilstm512_luong_if_ls": dict(units=512, embedding_dim=128, attention="luong", input_feeding=True,
+                                  label_smoothing=0.1, learning_rate=3e-3, lr_schedule="warmup_cosine",
+                                  dropout=0.2, epochs=15),
 }
+VARIANTS = {name: {**FIRST_MAIN_JOB, **options} for name, options in _VARIANTS.items()}
 
 
 def main(argv=None):
