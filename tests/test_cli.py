@@ -98,7 +98,10 @@ def test_model_flags_and_run_fields_come_from_build_seq2seq(capsys):
     # the main job's training (README, BENCHMARKS.md): flags override it, other tasks keep the run defaults
     g2p = runs.task_config("g2p")
     assert (g2p.label_smoothing, g2p.learning_rate, g2p.dropout) == (0.1, 3e-3, 0.0)
-    assert runs.task_config("g2p", **parsed("--learning-rate", "0.002", "--dropout", "0.1")).dropout == 0.1
+    flags = parsed("--learning-rate", "0.002", "--dropout", "0.1")
+    assert flags == {"task": "g2p", "tsv": None, "learning_rate": 0.002, "dropout": 0.1}
+    config = runs.task_config("g2p", learning_rate=flags["learning_rate"], dropout=flags["dropout"])
+    assert (config.label_smoothing, config.learning_rate, config.dropout) == (0.1, 0.002, 0.1)
     assert runs.task_config("tsv", tsv="x.tsv").label_smoothing == 0.0
     with pytest.raises(SystemExit):
         parser.parse_args(["train", "g2p", "--cell", "rnn"])
