@@ -127,8 +127,10 @@ def test_scheduled_sampling_learns_and_round_trips(tmp_path):
     model = compile_model(keras_s2s.build_seq2seq(12, 12, embedding_dim=16, units=64, attention="luong",
                                                   dropout=0.1, scheduled_sampling=True))
     ramp = keras_s2s.callbacks.ScheduledSampling(lambda epoch: min(0.5, 0.25 * epoch))
-    model.fit(x, y, batch_size=64, epochs=4, verbose=0, callbacks=[ramp])
-    assert ramp.history == [0.0, 0.25, 0.5, 0.5]
+    # 6 epochs: after 4, one machine's CPU kernels left the fixed seed at 92.8% (other seeds 100%); after 6,
+    # 100% for four seeds there
+    model.fit(x, y, batch_size=64, epochs=6, verbose=0, callbacks=[ramp])
+    assert ramp.history == [0.0, 0.25, 0.5, 0.5, 0.5, 0.5]
     decoder = model.get_layer("decoder")
     assert float(decoder.sampling_probability.numpy()) == pytest.approx(ramp.history[-1])
     assert model.evaluate(xv, yv, verbose=0, return_dict=True)["sequence_accuracy"] >= 0.99
