@@ -63,7 +63,7 @@ def _model_flags(parser):
                         **given)
     parser.add_argument("--warmup-steps", type=_int_at_least(0),
                         help="warm-up steps of warmup_cosine (default: 5%% of all steps)", **given)
-    parser.add_argument("--label-smoothing", type=float, help="label smoothing of the loss (default: 0)",
+    parser.add_argument("--label-smoothing", type=float, help=f"label smoothing of the loss {defaults}",
                         **given)
     parser.add_argument("--ema-momentum", type=float,
                         help="momentum of an exponential moving average of the weights, which validation "
