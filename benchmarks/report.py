@@ -169,7 +169,13 @@ def section_g2p():
                "`benchmarks/g2p_variants.py`), so its command still reproduces its row. Training is "
                "deterministic on this machine: `keras-s2s train g2p` with the new defaults repeated the "
                "`bilstm_luong_ls_lr3_dropout0` figures exactly (it trained in 625 s with progress bars, that row "
-               "in 502 s without, both alone on the machine; the gap was not investigated).")
+               "in 502 s without, both alone on the machine; the gap was not investigated). The best recipe, "
+               "`bilstm512_luong_if_ls` (units 512, word vectors 128, input feeding, label smoothing 0.1, "
+               "warm-up then cosine decay from 3e-3, dropout 0.2, 15 epochs; 3,705,899 parameters), trained on "
+               "the same 2-core CPU, 18 of its 58 minutes beside the full test run, so its 3485 s is not its "
+               "cost alone (epochs took ~190 s alone, history.csv write times); it ends at 97.4% training vs "
+               "94.9% dev token accuracy. Its test WER, 26.79%, meets the issue's goal for the best recipe "
+               "(below 28%); one seed.")
     if m is not None:
         words = m["test"]["words"]
         error = math.sqrt(0.3 * 0.7 / words)
