@@ -163,7 +163,7 @@ def section_g2p():
                "epoch 10; history.csv): once cosine decay has brought the learning rate to 0, the average "
                "and the last weights are nearly the same. The main job's training changed after the "
                "`bilstm_luong_ls_lr3_dropout0` row (label smoothing 0.1, peak learning rate 3e-3, no dropout: "
-               "the lowest dev WER of the three same-cost candidates measured together, 27.75% vs 28.21% and "
+               "the lowest dev WER of the three same-cost candidates run one after another, 27.75% vs 28.21% and "
                "28.48%); `bilstm_luong` is the main job as first committed (learning rate 2e-3, no smoothing, "
                "dropout 0.1), and every variant starts from those settings (`FIRST_MAIN_JOB` in "
                "`benchmarks/g2p_variants.py`), so its command still reproduces its row. Training is "
