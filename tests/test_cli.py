@@ -94,9 +94,9 @@ def test_model_flags_and_run_fields_come_from_build_seq2seq(capsys):
     assert parsed("--encoder-units", "32", "--residual")["encoder_units"] == 32
     config = runs.task_config("g2p", attention=None)
     assert config.attention is None and config.bidirectional  # None is a value, not "not given"
-    assert runs.task_config("g2p").attention == "luong"
-    # the main job's training (README, BENCHMARKS.md): flags override it, other tasks keep the run defaults
     g2p = runs.task_config("g2p")
+    assert g2p.attention == "luong"
+    # the main job's training (README, BENCHMARKS.md): flags override it, other tasks keep the run defaults
     assert (g2p.label_smoothing, g2p.learning_rate, g2p.dropout) == (0.1, 3e-3, 0.0)
     flags = parsed("--learning-rate", "0.002", "--dropout", "0.1")
     assert flags == {"task": "g2p", "tsv": None, "learning_rate": 0.002, "dropout": 0.1}
