@@ -4,15 +4,20 @@
     python tests/backend_worker.py parity DIR
     python tests/backend_worker.py train OUT_DIR
     python tests/backend_worker.py bad_ids
+    python tests/backend_worker.py optimizer_curves DIR
 
 `parity` loads every DIR/NAME.keras with its DIR/NAME.npz inputs and writes
 DIR/NAME.BACKEND.npz: the teacher-forced logits,
 the logits of the generator's decoder step fed the same tokens one by one,
 and the attention layer's context and weights on fixed float inputs.
+`optimizer_curves` loads DIR/model.keras once per optimizer of
+`OPTIMIZERS`, fits it on fixed unshuffled batches and writes the per-epoch
+losses to DIR/curves.BACKEND.json.
 `train` fits a small attention model on the reversal task, saves
 `model.keras`, and writes the greedy and beam ids it generates.
 """
 
+import json
 import os
 import sys
 
@@ -73,6 +78,30 @@ def train(out_dir):
              backend=keras.backend.backend())
 
 
+# name -> (optimizer class, constructor arguments), for `optimizer_curves`.
+OPTIMIZERS = {
+    "adam": ("Adam", {"learning_rate": 0.01}),
+    "adam_clipnorm": ("Adam", {"learning_rate": 0.01, "clipnorm": 0.5}),
+    "adamw": ("AdamW", {"learning_rate": 0.01, "weight_decay": 0.01}),
+    "adamw_clipnorm": ("AdamW", {"learning_rate": 0.01, "weight_decay": 0.01, "clipnorm": 0.5}),
+    "rmsprop": ("RMSprop", {"learning_rate": 0.003}),
+    "rmsprop_clipnorm": ("RMSprop", {"learning_rate": 0.003, "clipnorm": 0.5}),
+}
+CURVE_EPOCHS = 3
+
+
+def optimizer_curves(directory):
+    x, y = reversal_data(256, 0)  # 8 ids over batches of 32: every id repeats in every batch
+    curves = {}
+    for name, (cls, options) in OPTIMIZERS.items():
+        model = keras.models.load_model(os.path.join(directory, "model.keras"))
+        model.compile(getattr(keras.optimizers, cls)(**options), MaskedSparseCategoricalCrossentropy())
+        history = model.fit(x, y, batch_size=32, epochs=CURVE_EPOCHS, shuffle=False, verbose=0)
+        curves[name] = [float(loss) for loss in history.history["loss"]]
+    with open(os.path.join(directory, f"curves.{keras.backend.backend()}.json"), "w") as f:
+        json.dump(curves, f)
+
+
 def bad_ids():
     """`fit` and `generate` on a source id outside the vocabulary: prints the
     error each raised (`type: message`), one per line."""
@@ -93,4 +122,5 @@ def bad_ids():
 
 if __name__ == "__main__":
     job, *args = sys.argv[1:]
-    {"parity": parity, "train": train, "bad_ids": bad_ids}[job](*args)
+    {"parity": parity, "train": train, "bad_ids": bad_ids,
+     "optimizer_curves": optimizer_curves}[job](*args)

@@ -6,6 +6,7 @@ from keras_s2s.layers.attention import LuongAttention
 from keras_s2s.layers.decoders import AttentionLSTMDecoder
 from keras_s2s.layers.decoders import LSTMDecoder
 from keras_s2s.layers.decoders import PeekyLSTMDecoder
+from keras_s2s.layers.embedding import Embedding
 from keras_s2s.layers.encoder import Encoder
 from keras_s2s.layers.feature_encoder import FeatureEncoder
 
@@ -13,6 +14,7 @@ __all__ = [
     "AttentionLSTMDecoder",
     "BahdanauAttention",
     "BaseAttention",
+    "Embedding",
     "Encoder",
     "FeatureEncoder",
     "LSTMDecoder",

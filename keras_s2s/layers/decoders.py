@@ -26,6 +26,7 @@ from keras import ops
 from keras_s2s import _checks
 from keras_s2s import limits
 from keras_s2s.layers import attention as attention_lib
+from keras_s2s.layers.embedding import Embedding
 from keras_s2s.layers.encoder import CELLS, make_rnn
 
 
@@ -151,7 +152,7 @@ class _RNNDecoder(keras.layers.Layer):
             )
         output_size = encoder_outputs_shape[-1]
         state_size = encoder_states_shape[0][-1]
-        self.embedding = keras.layers.Embedding(
+        self.embedding = Embedding(
             self.vocab_size, self.embedding_dim, dtype=self.dtype_policy, name="embedding"
         )
         self.embedding.build(target_ids_shape)

@@ -5,6 +5,7 @@ from keras import ops
 
 from keras_s2s import _checks
 from keras_s2s import limits
+from keras_s2s.layers.embedding import Embedding
 
 CELLS = ("lstm", "gru")
 
@@ -225,7 +226,7 @@ class Encoder(RNNStack):
         self.reverse_source = bool(reverse_source)
 
     def build(self, source_ids_shape):
-        self.embedding = keras.layers.Embedding(
+        self.embedding = Embedding(
             self.vocab_size, self.embedding_dim, dtype=self.dtype_policy, name="embedding"
         )
         self.embedding.build(source_ids_shape)
