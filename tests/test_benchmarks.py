@@ -81,6 +81,17 @@ def test_morse_smoke(background):
     assert (SMOKE / "morse_attention.png").read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.mark.background("benchmarks/embedding_adam_repro.py", "--smoke", "--backends", "tensorflow,jax",
+                        "--out", "{tmp}/repro.json", seconds=30)
+def test_embedding_adam_repro_smoke(background):
+    _, folder = background()
+    reports = json.loads((folder / "repro.json").read_text())
+    assert set(reports) == {"tensorflow", "jax"}
+    # JAX's Adam is the standard one: one step equals NumPy's on the summed gradient
+    assert reports["jax"]["max_abs_diff_from_summed_gradient_adam"] < 1e-5
+    assert all(len(r["loss"]) == 1 for r in reports.values())
+
+
 @pytest.mark.background("benchmarks/backends.py", "--smoke", timeout=900, seconds=173)
 def test_backends_smoke(background):
     background()
