@@ -122,11 +122,16 @@ def test_user_strategy_is_one_override_exact_tokens():
 
 
 @pytest.mark.tensorflow_only
-def test_user_strategy_through_generate_and_tflite(tmp_path):
+def test_user_strategy_through_generate_saved_model_and_tflite(tmp_path):
+    import tensorflow as tf
+
     gen = generator()
     _, ids = sources()
     out = gen.generate(ids, max_length=6, strategy=ForbidA())
     assert out["ids"].shape == (5, 1, 6) and not np.any(out["ids"] == A)
+    saved = tf.saved_model.load(export.export_saved_model(gen, tmp_path / "sm", max_length=6, strategy=ForbidA()))
+    np.testing.assert_array_equal(saved.signatures["generate_ids"](source_ids=tf.constant(ids))["ids"].numpy(),
+                                  out["ids"][:, 0])
     path = export.export_tflite(gen, tmp_path / "forbid.tflite", max_length=6, strategy=ForbidA())
     decoder = export.TFLiteGreedyDecoder(path)
     for row, source in enumerate(ids):

@@ -34,8 +34,12 @@ Axis letters: B batch, K beams or samples per source, T `max_length`,
 V vocabulary.
 """
 
+import collections
+
 import keras
 from keras import ops
+
+from keras_s2s import sampling
 
 _NEG = -1e9  # a finite "minus infinity": sums of it never overflow or NaN
 _FILTERED = float("-inf")  # a token that can never be picked (exactly probability 0)
@@ -78,36 +82,11 @@ def _gather_rows(values, index):
 
 
 def categorical(logits, seed, index):
-    """One stateless draw per row from `softmax(logits)`, `[N, V] -> int32 [N]`.
-
-    The draw is a pure function of `(seed, index)` (int32 scalars), so a
-    fixed seed reproduces a search exactly, in eager and compiled code alike.
-    Keras' own `keras.random` takes only Python ints or a `SeedGenerator`
-    (whose state cannot be threaded through a compiled while loop on every
-    backend), so the draw switches on the backend (as `fresh_seed` does):
-    TensorFlow's
-    `stateless_categorical`, JAX's `random.categorical` on a key folded with
-    `index`, PyTorch's `multinomial` with a generator seeded from both.
-    Draws differ between backends (each has its own generator).
-    """
-    backend = keras.backend.backend()
-    if backend == "jax":
-        import jax
-
-        key = jax.random.fold_in(jax.random.key(seed), index)
-        return jax.random.categorical(key, logits, axis=-1).astype("int32")
-    if backend == "torch":
-        import torch
-
-        generator = torch.Generator(device=logits.device)
-        generator.manual_seed(int(seed) * 1_000_003 + int(index))
-        probs = torch.softmax(logits.float(), dim=-1)
-        return torch.multinomial(probs, 1, generator=generator)[:, 0].to(torch.int32)
-    import tensorflow as tf
-
-    draw = tf.random.stateless_categorical(logits, 1, seed=tf.stack([seed, tf.cast(index, tf.int32)]),
-                                           dtype=tf.int32)
-    return draw[:, 0]
+    """One stateless draw per row from `softmax(logits)`, `[N, V] -> int32 [N]`:
+    the package's one sampler (`keras_s2s.sampling.sample_ids`) on uniforms
+    that are a pure function of `(seed, index)` (int32 scalars), so a fixed
+    seed reproduces a search exactly, in eager and compiled code alike."""
+    return sampling.sample_ids(logits, sampling.stateless_uniform(_batch_size(logits), seed, index))
 
 
 def fresh_seed(maximum):
@@ -123,67 +102,83 @@ def fresh_seed(maximum):
     return int(np.random.randint(0, maximum))
 
 
-def _loop(step_fn, pick_fn, initial_state, memory, *, max_length, bos_id, eos_id, pad_id, aux_shape):
-    """Greedy-style loop: one new token per row and step, chosen by `pick_fn`."""
-    n = _batch_size(initial_state)
-    tokens = ops.full([n], bos_id, "int32")
-    ids = ops.zeros([n, max_length], "int32")
-    scores = ops.zeros([n], "float32")
-    lengths = ops.zeros([n], "int32")
-    finished = ops.zeros([n], "bool")
-    aux = (ops.zeros([n, max_length, *aux_shape], "float32") if aux_shape is not None
-           else ops.zeros([n, 0], "float32"))
+class DecodeContext(collections.namedtuple(
+        "DecodeContext", "batch max_length bos_id eos_id pad_id aux_shape seed source_mask")):
+    """What every hook of a strategy may read, fixed for one search.
 
-    def cond(i, tokens, state, ids, scores, lengths, finished, aux):
-        return ops.logical_and(i < max_length, ops.logical_not(ops.all(finished)))
-
-    def body(i, tokens, state, ids, scores, lengths, finished, aux):
-        logits, state, step_aux = step_fn(tokens, state, memory, i)
-        log_probs = ops.log_softmax(ops.cast(logits, "float32"), axis=-1)
-        token = ops.cast(pick_fn(_forbid(log_probs, [pad_id, bos_id]), i), "int32")
-        token = ops.where(finished, pad_id, token)
-        scores = scores + ops.where(finished, 0.0, _pick(log_probs, token))
-        lengths = lengths + ops.cast(ops.logical_not(finished), "int32")
-        ids = _write(ids, i, token, max_length)
-        if aux_shape is not None:
-            keep = ops.reshape(ops.logical_not(finished), [-1] + [1] * len(aux_shape))
-            aux = _write(aux, i, ops.where(keep, ops.cast(step_aux, "float32"), 0.0), max_length)
-        finished = ops.logical_or(finished, ops.equal(token, eos_id))
-        return i + 1, token, state, ids, scores, lengths, finished, aux
-
-    start = ops.convert_to_tensor(0, "int32")
-    _, _, _, ids, scores, lengths, _, aux = ops.while_loop(
-        cond, body, (start, tokens, initial_state, ids, scores, lengths, finished, aux),
-        maximum_iterations=max_length,
-    )
-    return ids, scores, lengths, aux
+    Fields: `batch` (int32 scalar B, sources), `max_length` (int T),
+    `bos_id`, `eos_id`, `pad_id` (ints), `aux_shape` (tuple, or `None`:
+    record nothing), `seed` (int32 scalar, for random strategies),
+    `source_mask` (bool `[B, S]`, the real source positions, or `None`)."""
 
 
-def greedy_search(step_fn, initial_state, memory, *, max_length, bos_id, eos_id, pad_id=0, aux_shape=None):
-    """Greedy decoding: the most probable token at every step.
+def dynamic_decode(strategy, step_fn, initial_state, memory, *, max_length, bos_id, eos_id, pad_id=0,
+                   aux_shape=None, seed=None, source_mask=None):
+    """THE decode loop: one `keras.ops.while_loop` that a strategy drives.
+
+    The strategy provides three hooks (the shape of OpenNMT-tf's
+    `DecodingStrategy`; any object with them works, no base class needed):
+
+    - `initialize(context, initial_state, memory) -> (tokens, state, memory,
+      carry)`: the first input tokens int32 `[N]`, the step state and memory
+      the loop runs with (tiled to N rows), and `carry`, a dict of
+      fixed-shape tensors that holds `"finished"` (bool, any shape);
+    - `step(context, index, log_probs, aux, state, carry) -> (tokens, state,
+      carry)`: from the step's float32 log-probabilities `[N, V]` and `aux`
+      (`[N, *aux_shape]`, or `None`), the next tokens, the (possibly
+      reordered) state and the updated carry;
+    - `finalize(context, carry) -> dict`: the named result fields.
+
+    The loop stops once every `carry["finished"]` is true, or after
+    `max_length` steps. `seed=None` is 0 for deterministic strategies (no
+    random op in the graph: TFLite has none builtin) and a fresh seed per run
+    for the others (`strategy.deterministic` false).
 
     Args:
-        step_fn: see the module docstring.
-        initial_state: nested batch-first tensors `[B, ...]`.
-        memory: nested batch-first tensors `[B, ...]`, constant across steps.
+        strategy: the object with the three hooks.
+        step_fn, initial_state, memory: see the module docstring.
         max_length: positive int, the most tokens generated (EOS included).
         bos_id, eos_id, pad_id: ints, special token ids.
-        aux_shape: optional tuple, the per-row shape of `aux`; `None` records
-            nothing.
+        aux_shape: optional tuple, the per-row shape of `aux`.
+        seed: int or int32 scalar tensor, or `None`.
+        source_mask: bool `[B, S]` (strategies that rank by attention
+            coverage need it), or `None`.
 
     Returns:
-        A dict: `ids` int32 `[B, T]` (pad after EOS), `scores` float32 `[B]`
-        (sum of the chosen tokens' log-probabilities, nats), `lengths` int32
-        `[B]` (tokens generated, EOS included), and `aux` float32
-        `[B, T, *aux_shape]` when `aux_shape` is given (zeros after EOS).
+        What `strategy.finalize` returns.
     """
-    from keras_s2s.inference.strategies import GreedySearch  # the objects build on this module
+    if seed is None:
+        seed = 0 if getattr(strategy, "deterministic", True) else fresh_seed(2**31 - 1)
+    context = DecodeContext(_batch_size(initial_state), max_length, bos_id, eos_id, pad_id,
+                            None if aux_shape is None else tuple(aux_shape), ops.cast(seed, "int32"),
+                            source_mask)
+    tokens, state, memory, carry = strategy.initialize(context, initial_state, memory)
 
-    result = GreedySearch().search(
-        step_fn, initial_state, memory, max_length=max_length, bos_id=bos_id, eos_id=eos_id,
-        pad_id=pad_id, aux_shape=aux_shape,
-    )
-    return {key: value[:, 0] for key, value in result.items()}
+    def cond(i, tokens, state, carry):
+        return ops.logical_and(i < max_length, ops.logical_not(ops.all(carry["finished"])))
+
+    def body(i, tokens, state, carry):
+        logits, state, step_aux = step_fn(tokens, state, memory, i)
+        log_probs = ops.log_softmax(ops.cast(logits, "float32"), axis=-1)
+        tokens, state, carry = strategy.step(context, i, log_probs, step_aux, state, carry)
+        return i + 1, tokens, state, carry
+
+    start = ops.convert_to_tensor(0, "int32")
+    _, _, _, carry = ops.while_loop(cond, body, (start, tokens, state, carry), maximum_iterations=max_length)
+    return strategy.finalize(context, carry)
+
+
+def aux_buffer(rows, context):
+    """The float32 `[N, T, *aux_shape]` buffer of recorded aux (`[N, 0]` when none)."""
+    if context.aux_shape is None:
+        return ops.zeros([rows, 0], "float32")
+    return ops.zeros([rows, context.max_length, *context.aux_shape], "float32")
+
+
+def by_source(tensors, context):
+    """Each named tensor's rows `[B * K, ...]` as `[B, K, ...]`; `aux` only when recorded."""
+    return {key: ops.reshape(t, (context.batch, -1) + tuple(ops.shape(t)[1:]))
+            for key, t in tensors.items() if key != "aux" or context.aux_shape is not None}
 
 
 def process_logits(log_probs, *, temperature=1.0, top_k=0, top_p=1.0):
@@ -225,197 +220,6 @@ def process_logits(log_probs, *, temperature=1.0, top_k=0, top_p=1.0):
     return logits
 
 
-def sample_search(
-    step_fn,
-    initial_state,
-    memory,
-    *,
-    max_length,
-    bos_id,
-    eos_id,
-    pad_id=0,
-    temperature=1.0,
-    top_k=0,
-    top_p=1.0,
-    num_return_sequences=1,
-    seed=None,
-    aux_shape=None,
-):
-    """Ancestral sampling with temperature, top-k and top-p.
-
-    Randomness comes from `categorical`, a stateless draw seeded with
-    `(seed, index)`, so a fixed `seed` reproduces the output exactly (in
-    eager, graph and exported models alike), and different seeds give
-    independent draws. `seed=None` draws a seed.
-
-    Args:
-        step_fn, initial_state, memory, max_length, bos_id, eos_id, pad_id,
-            aux_shape: as `greedy_search`.
-        temperature, top_k, top_p: see `process_logits`.
-        num_return_sequences: positive int K, samples per source.
-        seed: int in [0, 2**31) or int32 scalar tensor, or `None`.
-
-    Returns:
-        As `greedy_search` with a samples axis: `ids` `[B, K, T]`, `scores`
-        `[B, K]` (log-probability under the unfiltered model, nats),
-        `lengths` `[B, K]`, `aux` `[B, K, T, ...]`.
-    """
-    from keras_s2s.inference.strategies import SampleSearch
-
-    strategy = SampleSearch(temperature=temperature, top_k=top_k, top_p=top_p,
-                            num_return_sequences=num_return_sequences)
-    return strategy.search(
-        step_fn, initial_state, memory, max_length=max_length, bos_id=bos_id, eos_id=eos_id,
-        pad_id=pad_id, aux_shape=aux_shape, seed=seed,
-    )
-
-
 def gnmt_length_penalty(lengths, alpha):
     """`((5 + |Y|) / 6) ** alpha` (Wu et al. 2016, eq. 14). Float32."""
     return ops.power((5.0 + ops.cast(lengths, "float32")) / 6.0, alpha)
-
-
-def beam_search(
-    step_fn,
-    initial_state,
-    memory,
-    *,
-    max_length,
-    num_beams,
-    bos_id,
-    eos_id,
-    pad_id=0,
-    length_penalty=0.6,
-    num_return_sequences=1,
-    aux_shape=None,
-    coverage_penalty=0.0,
-    source_mask=None,
-):
-    """Beam search with the GNMT length and coverage penalties, n-best output.
-
-    Beams are folded into the batch inside (`[B] -> [B * K]`); callers never
-    tile. At every step the `K * V` extensions of the `K` beams of a source
-    are ranked by `log P(Y|X) / lp(Y)` with
-    `lp(Y) = ((5 + |Y|) / 6) ** length_penalty` (Wu et al. 2016, eq. 14) and
-    the best `K` kept. A beam that has produced EOS stays in the beam with its
-    score frozen (it only extends with padding at no cost), so finished
-    hypotheses compete with live ones until the end. With `num_beams=1` the
-    tokens equal `greedy_search`'s.
-
-    With `coverage_penalty=beta > 0` the rank adds GNMT's coverage penalty
-    (Wu et al. 2016, eq. 14; tfa's `coverage_penalty_weight`):
-    `cp(X; Y) = beta * sum_i log(min(sum_j p_ij, 1))` over the real source
-    positions i (`source_mask`), where `p_ij` is the attention on source
-    position i at target step j (the `aux` that `step_fn` returns, `[N, S]`),
-    so hypotheses that leave source words unattended rank lower.
-
-    Args:
-        step_fn, initial_state, memory, max_length, bos_id, eos_id, pad_id,
-            aux_shape: as `greedy_search`.
-        num_beams: positive int K (at most V).
-        length_penalty: float alpha >= 0; 0 ranks by raw log-probability.
-            Defaults to 0.6.
-        num_return_sequences: positive int N <= K, hypotheses returned.
-        coverage_penalty: float beta >= 0. Defaults to 0 (off).
-        source_mask: bool `[B, S]`, real source positions; needed when
-            `coverage_penalty > 0` (then `step_fn` must return attention).
-
-    Returns:
-        A dict: `ids` int32 `[B, N, T]`, best first (pad after EOS);
-        `scores` float32 `[B, N]`, `log P(Y|X) / lp(Y) + cp(X; Y)`; `lengths` int32
-        `[B, N]` (EOS included); `aux` `[B, N, T, ...]` when requested.
-    """
-    k = num_beams
-    batch = _batch_size(initial_state)
-    state = _tile(initial_state, k)
-    memory = _tile(memory, k)
-    tokens = ops.full([batch * k], bos_id, "int32")
-    first_beam_only = ops.convert_to_tensor([0.0] + [_NEG] * (k - 1), "float32")
-    log_probs = ops.tile(first_beam_only[None, :], [batch, 1])
-    scores = ops.zeros([batch, k], "float32")
-    finished = ops.zeros([batch, k], "bool")
-    lengths = ops.zeros([batch, k], "int32")
-    ids = ops.zeros([batch * k, max_length], "int32")
-    aux = (ops.zeros([batch * k, max_length, *aux_shape], "float32") if aux_shape is not None
-           else ops.zeros([batch * k, 0], "float32"))
-
-    def reorder(t, parent):
-        """Rows `[B * K, ...]` reordered by `parent` `[B, K]` within each source."""
-        shape = ops.shape(t)
-        grouped = ops.reshape(t, (batch, k) + tuple(shape[1:]))
-        return ops.reshape(_gather_rows(grouped, parent), shape)
-
-    use_coverage = coverage_penalty > 0
-    if use_coverage:
-        if source_mask is None:
-            raise ValueError("`coverage_penalty` needs `source_mask` (the real source positions).")
-        real = ops.cast(ops.repeat(source_mask, k, axis=0), "float32")  # [B * K, S]
-        coverage = ops.zeros_like(real)
-    else:
-        real = coverage = ops.zeros([batch * k, 0], "float32")
-
-    def coverage_term(total_attention):
-        """beta * sum_i log(min(coverage_i, 1)) over real positions, [B, K]."""
-        capped = ops.minimum(total_attention, 1.0)
-        logs = ops.where(real > 0, ops.log(ops.maximum(capped, 1e-30)), 0.0)
-        return coverage_penalty * ops.reshape(ops.sum(logs, axis=1), [batch, k])
-
-    def cond(i, tokens, state, log_probs, scores, finished, lengths, ids, aux, coverage):
-        return ops.logical_and(i < max_length, ops.logical_not(ops.all(finished)))
-
-    def body(i, tokens, state, log_probs, scores, finished, lengths, ids, aux, coverage):
-        logits, state, step_aux = step_fn(tokens, state, memory, i)
-        step = ops.log_softmax(ops.cast(logits, "float32"), axis=-1)
-        vocab = step.shape[-1] if step.shape[-1] is not None else ops.shape(step)[-1]
-        step = ops.reshape(step, [batch, k, vocab])
-        pad_only = ops.where(ops.arange(vocab, dtype="int32") == pad_id, 0.0, _NEG)
-        step = ops.where(finished[:, :, None], pad_only[None, None, :], _forbid(step, [pad_id, bos_id]))
-        total = log_probs[:, :, None] + step  # [B, K, V]
-        new_lengths = lengths + ops.cast(ops.logical_not(finished), "int32")
-        ranked = total / gnmt_length_penalty(new_lengths, length_penalty)[:, :, None]
-        if use_coverage:
-            if step_aux is None:
-                raise ValueError("`coverage_penalty` needs a step function that returns attention.")
-            live = ops.reshape(ops.logical_not(finished), [-1, 1])
-            coverage = coverage + ops.where(live, ops.cast(step_aux, "float32"), 0.0)
-            ranked = ranked + coverage_term(coverage)[:, :, None]
-        top_scores, top_index = ops.top_k(ops.reshape(ranked, [batch, k * vocab]), k=k)
-        top_index = ops.cast(top_index, "int32")
-        parent = top_index // vocab
-        token = top_index % vocab
-        log_probs = ops.take_along_axis(ops.reshape(total, [batch, k * vocab]), top_index, axis=1)
-        lengths = ops.take_along_axis(new_lengths, parent, axis=1)
-        parent_finished = ops.take_along_axis(finished, parent, axis=1)
-        finished = ops.logical_or(parent_finished, ops.equal(token, eos_id))
-        flat_token = ops.reshape(token, [-1])
-        ids = _write(reorder(ids, parent), i, flat_token, max_length)
-        if aux_shape is not None:
-            keep = ops.reshape(ops.logical_not(parent_finished), [-1] + [1] * len(aux_shape))
-            step_aux = reorder(ops.cast(step_aux, "float32"), parent)
-            aux = _write(reorder(aux, parent), i, ops.where(keep, step_aux, 0.0), max_length)
-        state = keras.tree.map_structure(lambda t: reorder(t, parent), state)
-        if use_coverage:
-            coverage = reorder(coverage, parent)
-        return i + 1, flat_token, state, log_probs, top_scores, finished, lengths, ids, aux, coverage
-
-    start = ops.convert_to_tensor(0, "int32")
-    loop = ops.while_loop(
-        cond, body, (start, tokens, state, log_probs, scores, finished, lengths, ids, aux, coverage),
-        maximum_iterations=max_length,
-    )
-    _, _, _, _, scores, _, lengths, ids, aux, _ = loop
-    n = num_return_sequences
-    result = {"ids": ops.reshape(ids, (batch, k, max_length))[:, :n], "scores": scores[:, :n],
-              "lengths": lengths[:, :n]}
-    if aux_shape is not None:
-        result["aux"] = ops.reshape(aux, (batch, k) + tuple(ops.shape(aux)[1:]))[:, :n]
-    return result
-
-
-def _result(ids, scores, lengths, aux, aux_shape, batch=None, k=None):
-    result = {"ids": ids, "scores": scores, "lengths": lengths}
-    if aux_shape is not None:
-        result["aux"] = aux
-    if batch is not None:
-        result = {key: ops.reshape(t, (batch, k) + tuple(ops.shape(t)[1:])) for key, t in result.items()}
-    return result

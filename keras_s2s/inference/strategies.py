@@ -78,18 +78,37 @@ class SearchStrategy:
     seed = None
 
     def search(self, step_fn, initial_state, memory, *, max_length, bos_id, eos_id, pad_id=0,
-               aux_shape=None, seed=None):
-        """Runs the search in graph (tensors in, tensors out).
+               aux_shape=None, seed=None, source_mask=None):
+        """Runs the search in graph (tensors in, tensors out): the package's
+        one decode loop, `keras_s2s.inference.search.dynamic_decode`, driven
+        by this object's `initialize` / `step` / `finalize`.
 
         Args:
             step_fn, initial_state, memory, max_length, bos_id, eos_id,
-                pad_id, aux_shape: as `keras_s2s.inference.greedy_search`.
-            seed: int32 scalar tensor, for random strategies.
+                pad_id, aux_shape, seed, source_mask: as `dynamic_decode`;
+                `source_mask=None` reads `memory["mask"]` when the memory is
+                a dict that has one (every decoder's `prepare_memory`).
 
         Returns:
             The dict described in the module docstring (`[B, K, T]` ids).
         """
-        raise NotImplementedError(f"{type(self).__name__} must override `search`.")
+        if source_mask is None and isinstance(memory, dict):
+            source_mask = memory.get("mask")
+        return search_lib.dynamic_decode(
+            self, step_fn, initial_state, memory, max_length=max_length, bos_id=bos_id, eos_id=eos_id,
+            pad_id=pad_id, aux_shape=aux_shape, seed=seed, source_mask=source_mask)
+
+    def initialize(self, context, initial_state, memory):
+        """The loop's hooks (see `dynamic_decode`): a direct subclass of the
+        base overrides all three, or `search`."""
+        raise NotImplementedError(f"{type(self).__name__} must override `initialize`, `step` and "
+                                  "`finalize` (or `search`).")
+
+    def step(self, context, index, log_probs, aux, state, carry):
+        raise NotImplementedError(f"{type(self).__name__} must override `step`.")
+
+    def finalize(self, context, carry):
+        raise NotImplementedError(f"{type(self).__name__} must override `finalize`.")
 
     def check_vocabulary(self, vocab_size):
         """Raises ValueError when the strategy cannot run over a target
@@ -149,25 +168,33 @@ class GreedySearch(SearchStrategy):
         # TFLite lacks; both return the lowest index among equal scores.
         return ops.cast(ops.top_k(log_probs, 1)[1][:, 0], "int32")
 
-    def search(self, step_fn, initial_state, memory, *, max_length, bos_id, eos_id, pad_id=0,
-               aux_shape=None, seed=None):
-        batch = search_lib._batch_size(initial_state)
+    def initialize(self, context, initial_state, memory):
         k = self.num_return_sequences
-        if seed is None:  # no random op in deterministic graphs (TFLite has none builtin)
-            seed = 0 if self.deterministic else search_lib.fresh_seed(MAX_SEED)
-        seed = ops.cast(seed, "int32")
-        ids, scores, lengths, aux = search_lib._loop(
-            step_fn,
-            lambda log_probs, i: self.get_next_token(log_probs, i, seed),
-            search_lib._tile(initial_state, k),
-            search_lib._tile(memory, k),
-            max_length=max_length,
-            bos_id=bos_id,
-            eos_id=eos_id,
-            pad_id=pad_id,
-            aux_shape=aux_shape,
-        )
-        return search_lib._result(ids, scores, lengths, aux, aux_shape, batch=batch, k=k)
+        rows = context.batch * k
+        carry = {"ids": ops.zeros([rows, context.max_length], "int32"), "scores": ops.zeros([rows], "float32"),
+                 "lengths": ops.zeros([rows], "int32"), "finished": ops.zeros([rows], "bool"),
+                 "aux": search_lib.aux_buffer(rows, context)}
+        return (ops.full([rows], context.bos_id, "int32"), search_lib._tile(initial_state, k),
+                search_lib._tile(memory, k), carry)
+
+    def step(self, context, index, log_probs, aux, state, carry):
+        finished = carry["finished"]
+        allowed = search_lib._forbid(log_probs, [context.pad_id, context.bos_id])
+        token = ops.cast(self.get_next_token(allowed, index, context.seed), "int32")
+        token = ops.where(finished, context.pad_id, token)
+        carry = dict(carry)
+        carry["scores"] = carry["scores"] + ops.where(finished, 0.0, search_lib._pick(log_probs, token))
+        carry["lengths"] = carry["lengths"] + ops.cast(ops.logical_not(finished), "int32")
+        carry["ids"] = search_lib._write(carry["ids"], index, token, context.max_length)
+        if context.aux_shape is not None:
+            keep = ops.reshape(ops.logical_not(finished), [-1] + [1] * len(context.aux_shape))
+            carry["aux"] = search_lib._write(carry["aux"], index, ops.where(keep, ops.cast(aux, "float32"), 0.0),
+                                             context.max_length)
+        carry["finished"] = ops.logical_or(finished, ops.equal(token, context.eos_id))
+        return token, state, carry
+
+    def finalize(self, context, carry):
+        return search_lib.by_source({k: v for k, v in carry.items() if k != "finished"}, context)
 
 
 @keras.saving.register_keras_serializable(package="keras_s2s")
@@ -272,26 +299,171 @@ class BeamSearch(SearchStrategy):
                 f"Received: num_beams={self.num_beams}."
             )
 
-    def search(self, step_fn, initial_state, memory, *, max_length, bos_id, eos_id, pad_id=0,
-               aux_shape=None, seed=None):
-        del seed
-        source_mask = None
+    def initialize(self, context, initial_state, memory):
+        k, batch = self.num_beams, context.batch
         if self.coverage_penalty:
-            if not isinstance(memory, dict) or "mask" not in memory:
-                raise ValueError("`coverage_penalty` needs the source mask: a memory dict with "
-                                 "'mask' (as every decoder's `prepare_memory` returns).")
-            source_mask = memory["mask"]
-        return search_lib.beam_search(
-            step_fn, initial_state, memory, max_length=max_length, num_beams=self.num_beams,
-            bos_id=bos_id, eos_id=eos_id, pad_id=pad_id, length_penalty=self.length_penalty,
-            num_return_sequences=self.num_return_sequences, aux_shape=aux_shape,
-            coverage_penalty=self.coverage_penalty, source_mask=source_mask,
-        )
+            if context.source_mask is None:
+                raise ValueError("`coverage_penalty` needs `source_mask`, the real source positions (a memory "
+                                 "dict with 'mask', as every decoder's `prepare_memory` returns).")
+            real = ops.cast(ops.repeat(context.source_mask, k, axis=0), "float32")  # [B * K, S]
+        else:
+            real = ops.zeros([batch * k, 0], "float32")
+        first_beam_only = ops.convert_to_tensor([0.0] + [search_lib._NEG] * (k - 1), "float32")
+        carry = {"log_probs": ops.tile(first_beam_only[None, :], [batch, 1]),
+                 "scores": ops.zeros([batch, k], "float32"), "finished": ops.zeros([batch, k], "bool"),
+                 "lengths": ops.zeros([batch, k], "int32"),
+                 "ids": ops.zeros([batch * k, context.max_length], "int32"),
+                 "aux": search_lib.aux_buffer(batch * k, context), "real": real, "coverage": ops.zeros_like(real)}
+        return (ops.full([batch * k], context.bos_id, "int32"), search_lib._tile(initial_state, k),
+                search_lib._tile(memory, k), carry)
+
+    def _reorder(self, context, t, parent):
+        """Rows `[B * K, ...]` reordered by `parent` `[B, K]` within each source."""
+        shape = ops.shape(t)
+        grouped = ops.reshape(t, (context.batch, self.num_beams) + tuple(shape[1:]))
+        return ops.reshape(search_lib._gather_rows(grouped, parent), shape)
+
+    def _ranked(self, context, total, new_lengths, aux, carry):
+        """`log P / lp(Y)` (+ the coverage penalty) of every extension `[B, K, V]`, and the new coverage."""
+        ranked = total / search_lib.gnmt_length_penalty(new_lengths, self.length_penalty)[:, :, None]
+        coverage = carry["coverage"]
+        if self.coverage_penalty:
+            if aux is None:
+                raise ValueError("`coverage_penalty` needs a step function that returns attention.")
+            live = ops.reshape(ops.logical_not(carry["finished"]), [-1, 1])
+            coverage = coverage + ops.where(live, ops.cast(aux, "float32"), 0.0)
+            capped = ops.minimum(coverage, 1.0)
+            logs = ops.where(carry["real"] > 0, ops.log(ops.maximum(capped, 1e-30)), 0.0)
+            cp = self.coverage_penalty * ops.reshape(ops.sum(logs, axis=1), [context.batch, self.num_beams])
+            ranked = ranked + cp[:, :, None]
+        return ranked, coverage
+
+    def step(self, context, index, log_probs, aux, state, carry):
+        k, batch, finished = self.num_beams, context.batch, carry["finished"]
+        vocab = log_probs.shape[-1] if log_probs.shape[-1] is not None else ops.shape(log_probs)[-1]
+        step = ops.reshape(log_probs, [batch, k, vocab])
+        pad_only = ops.where(ops.arange(vocab, dtype="int32") == context.pad_id, 0.0, search_lib._NEG)
+        step = ops.where(finished[:, :, None], pad_only[None, None, :],
+                         search_lib._forbid(step, [context.pad_id, context.bos_id]))
+        total = carry["log_probs"][:, :, None] + step  # [B, K, V]
+        new_lengths = carry["lengths"] + ops.cast(ops.logical_not(finished), "int32")
+        ranked, coverage = self._ranked(context, total, new_lengths, aux, carry)
+        top_scores, top_index = ops.top_k(ops.reshape(ranked, [batch, k * vocab]), k=k)
+        top_index = ops.cast(top_index, "int32")
+        parent, token = top_index // vocab, top_index % vocab
+        parent_finished = ops.take_along_axis(finished, parent, axis=1)
+        flat_token = ops.reshape(token, [-1])
+        reorder = lambda t: self._reorder(context, t, parent)  # noqa: E731
+        carry = dict(carry, scores=top_scores, coverage=reorder(coverage),
+                     log_probs=ops.take_along_axis(ops.reshape(total, [batch, k * vocab]), top_index, axis=1),
+                     lengths=ops.take_along_axis(new_lengths, parent, axis=1),
+                     finished=ops.logical_or(parent_finished, ops.equal(token, context.eos_id)),
+                     ids=search_lib._write(reorder(carry["ids"]), index, flat_token, context.max_length))
+        if context.aux_shape is not None:
+            keep = ops.reshape(ops.logical_not(parent_finished), [-1] + [1] * len(context.aux_shape))
+            carry["aux"] = search_lib._write(reorder(carry["aux"]), index,
+                                             ops.where(keep, reorder(ops.cast(aux, "float32")), 0.0),
+                                             context.max_length)
+        return flat_token, keras.tree.map_structure(reorder, state), carry
+
+    def finalize(self, context, carry):
+        n = self.num_return_sequences
+        grouped = search_lib.by_source({key: carry[key] for key in ("ids", "aux")}, context)
+        return {"ids": grouped["ids"][:, :n], "scores": carry["scores"][:, :n],
+                "lengths": carry["lengths"][:, :n], **({"aux": grouped["aux"][:, :n]} if "aux" in grouped else {})}
 
     def get_config(self):
         return {"num_beams": self.num_beams, "length_penalty": self.length_penalty,
                 "num_return_sequences": self.num_return_sequences,
                 "coverage_penalty": self.coverage_penalty}
+
+
+# The search as functions (tensors in, tensors out), for step functions that
+# are not a generator's; each builds its strategy and runs the one loop.
+
+
+def greedy_search(step_fn, initial_state, memory, *, max_length, bos_id, eos_id, pad_id=0, aux_shape=None):
+    """Greedy decoding: the most probable token at every step.
+
+    Args:
+        step_fn: see `keras_s2s.inference.search`.
+        initial_state: nested batch-first tensors `[B, ...]`.
+        memory: nested batch-first tensors `[B, ...]`, constant across steps.
+        max_length: positive int, the most tokens generated (EOS included).
+        bos_id, eos_id, pad_id: ints, special token ids.
+        aux_shape: optional tuple, the per-row shape of `aux`; `None` records
+            nothing.
+
+    Returns:
+        A dict: `ids` int32 `[B, T]` (pad after EOS), `scores` float32 `[B]`
+        (sum of the chosen tokens' log-probabilities, nats), `lengths` int32
+        `[B]` (tokens generated, EOS included), and `aux` float32
+        `[B, T, *aux_shape]` when `aux_shape` is given (zeros after EOS).
+    """
+    result = GreedySearch().search(step_fn, initial_state, memory, max_length=max_length, bos_id=bos_id,
+                                   eos_id=eos_id, pad_id=pad_id, aux_shape=aux_shape)
+    return {key: value[:, 0] for key, value in result.items()}
+
+
+def sample_search(step_fn, initial_state, memory, *, max_length, bos_id, eos_id, pad_id=0, temperature=1.0,
+                  top_k=0, top_p=1.0, num_return_sequences=1, seed=None, aux_shape=None):
+    """Ancestral sampling with temperature, top-k and top-p (`SampleSearch`).
+
+    A fixed `seed` reproduces the output exactly (eager, graph and exported
+    models alike); `seed=None` draws a seed.
+
+    Args:
+        step_fn, initial_state, memory, max_length, bos_id, eos_id, pad_id,
+            aux_shape: as `greedy_search`.
+        temperature, top_k, top_p: see `keras_s2s.inference.process_logits`.
+        num_return_sequences: positive int K, samples per source.
+        seed: int in [0, 2**31) or int32 scalar tensor, or `None`.
+
+    Returns:
+        As `greedy_search` with a samples axis: `ids` `[B, K, T]`, `scores`
+        `[B, K]` (log-probability under the unfiltered model, nats),
+        `lengths` `[B, K]`, `aux` `[B, K, T, ...]`.
+    """
+    strategy = SampleSearch(temperature=temperature, top_k=top_k, top_p=top_p,
+                            num_return_sequences=num_return_sequences)
+    return strategy.search(step_fn, initial_state, memory, max_length=max_length, bos_id=bos_id, eos_id=eos_id,
+                           pad_id=pad_id, aux_shape=aux_shape, seed=seed)
+
+
+def beam_search(step_fn, initial_state, memory, *, max_length, num_beams, bos_id, eos_id, pad_id=0,
+                length_penalty=0.6, num_return_sequences=1, aux_shape=None, coverage_penalty=0.0,
+                source_mask=None):
+    """Beam search with the GNMT length and coverage penalties (`BeamSearch`).
+
+    Beams are folded into the batch inside (`[B] -> [B * K]`); callers never
+    tile. Extensions are ranked by `log P(Y|X) / lp(Y)`,
+    `lp(Y) = ((5 + |Y|) / 6) ** length_penalty`, plus with
+    `coverage_penalty=beta > 0` `beta * sum_i log(min(sum_j p_ij, 1))` over
+    the real source positions (Wu et al. 2016, eq. 14), `p_ij` being the
+    `aux` the step function returns (`[N, S]`). A finished hypothesis keeps
+    its score and competes until the end.
+
+    Args:
+        step_fn, initial_state, memory, max_length, bos_id, eos_id, pad_id,
+            aux_shape: as `greedy_search`.
+        num_beams: positive int K (at most V).
+        length_penalty: float alpha >= 0; 0 ranks by raw log-probability.
+            Defaults to 0.6.
+        num_return_sequences: positive int N <= K, hypotheses returned.
+        coverage_penalty: float beta >= 0. Defaults to 0 (off).
+        source_mask: bool `[B, S]`, real source positions; needed when
+            `coverage_penalty > 0` (the memory is not read for it).
+
+    Returns:
+        A dict: `ids` int32 `[B, N, T]`, best first (pad after EOS);
+        `scores` float32 `[B, N]`, `log P(Y|X) / lp(Y) + cp(X; Y)`; `lengths`
+        int32 `[B, N]` (EOS included); `aux` `[B, N, T, ...]` when requested.
+    """
+    strategy = BeamSearch(num_beams=num_beams, length_penalty=length_penalty,
+                          num_return_sequences=num_return_sequences, coverage_penalty=coverage_penalty)
+    return search_lib.dynamic_decode(strategy, step_fn, initial_state, memory, max_length=max_length,
+                                     bos_id=bos_id, eos_id=eos_id, pad_id=pad_id, aux_shape=aux_shape,
+                                     source_mask=source_mask)
 
 
 _BY_NAME = {"greedy": GreedySearch, "sample": SampleSearch, "beam": BeamSearch}

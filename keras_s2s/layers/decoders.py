@@ -28,6 +28,7 @@ from keras_s2s import limits
 from keras_s2s.layers import attention as attention_lib
 from keras_s2s.layers.embedding import Embedding
 from keras_s2s.layers.encoder import CELLS, make_rnn
+from keras_s2s.sampling import sample_ids
 
 
 def _broadcast_time(context, like):
@@ -37,24 +38,6 @@ def _broadcast_time(context, like):
         return context
     context = ops.expand_dims(context, 1)
     return ops.broadcast_to(context, ops.shape(like)[:2] + (context.shape[-1],))
-
-
-def sample_ids(logits, uniform):
-    """Token ids drawn from `softmax(logits)` by inverting its CDF.
-
-    Args:
-        logits: float `[B, V]`.
-        uniform: float `[B]`, draws from U[0, 1).
-
-    Returns:
-        int32 `[B]`: for each row the smallest id `i` whose cumulative
-        probability reaches `(1 - uniform)` of the total, so id `i` comes with
-        probability `softmax(logits)[i]` and an id of probability 0 never.
-    """
-    cdf = ops.cumsum(ops.softmax(ops.cast(logits, "float32"), axis=-1), axis=-1)
-    threshold = ops.expand_dims(1.0 - ops.cast(uniform, "float32"), -1) * cdf[:, -1:]
-    ids = ops.sum(ops.cast(cdf < threshold, "int32"), axis=-1)
-    return ops.minimum(ids, logits.shape[-1] - 1)
 
 
 class _RNNDecoder(keras.layers.Layer):
