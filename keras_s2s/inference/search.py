@@ -1,12 +1,14 @@
-"""In-graph search strategies over a step function.
+"""The in-graph decode loop and the pieces strategies build on.
 
-Every strategy runs one `keras.ops.while_loop` over fixed-size buffers and
-stops when every sequence has ended (or at `max_length`). Written in
+`dynamic_decode` is the one loop: a `keras.ops.while_loop` over fixed-size
+buffers that a strategy object drives through `initialize` / `step` /
+`finalize` (`keras_s2s.inference.strategies`), stopping when every sequence
+has ended (or at `max_length`). This module imports no strategy. Written in
 `keras.ops` only, so the same code runs on TensorFlow (eagerly, inside
 `tf.function`, also with `jit_compile=True`, in a SavedModel and in TFLite),
 on JAX (inside `jax.jit`) and on PyTorch. No custom ops (the beam history is
 reordered with `take_along_axis`, not `GatherTree`). Only random numbers
-switch on the backend (`categorical`, `fresh_seed`): Keras' `keras.random`
+switch on the backend (`keras_s2s.sampling.stateless_uniform`, `fresh_seed`): Keras' `keras.random`
 takes no tensor seeds.
 
 The step function contract:

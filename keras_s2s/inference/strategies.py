@@ -14,13 +14,19 @@ int32 `[B, K, T]`, `scores` float32 `[B, K]`, `lengths` int32 `[B, K]` and,
 when `aux_shape` is given, `aux` float32 `[B, K, T, *aux_shape]`; K is
 `num_return_sequences` (1 for greedy).
 
+Every strategy runs through the package's one decode loop,
+`keras_s2s.inference.search.dynamic_decode`, which calls three hooks:
+`initialize` (first tokens, tiled state and memory, the buffers it carries),
+`step` (next tokens from one step's log-probabilities) and `finalize` (the
+named result). Greedy, sampling and beam search are three sets of hooks.
+
 Extending:
 
 - a new way of picking one token (e.g. a repetition penalty, a constrained
   vocabulary): subclass `GreedySearch` and override
   `get_next_token(log_probs, index, seed)`;
-- a new search altogether: subclass `SearchStrategy` and override `search`
-  (the step-function contract is in `keras_s2s.inference.search`).
+- a new search altogether: subclass `SearchStrategy` and override the three
+  hooks (the step-function contract is in `keras_s2s.inference.search`).
 
 Anything with a `search` method of that signature and a
 `num_return_sequences` attribute is accepted by `generate` and the exports
