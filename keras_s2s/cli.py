@@ -35,14 +35,29 @@ def _int_at_least(low):
 _POSITIVE = _int_at_least(1)
 
 
-def _model_flags(parser):
+def _task_defaults(task):
+    """`name -> value` of every training setting of `task` (its `runs.TASK_DEFAULTS` over
+    `runs.TrainConfig`'s), for the help; g2p's when no registered task is named."""
+    from keras_s2s import runs
+
+    task = task if task in runs.TASK_DEFAULTS else "g2p"
+    fields = {field.name: field.default for field in dataclasses.fields(runs.TrainConfig)}
+    return task, {**fields, **runs.TASK_DEFAULTS[task]}
+
+
+def _model_flags(parser, task=None):
     """Training flags; the model's are derived from `build_seq2seq`'s options
     (`runs.RUN_MODEL_OPTIONS`). A flag not given is absent from the parsed
-    namespace (`argparse.SUPPRESS`), so "not given" never reads as `None`."""
+    namespace (`argparse.SUPPRESS`), so "not given" never reads as `None`.
+    The help shows `task`'s defaults (g2p's when none is named)."""
     from keras_s2s import runs
 
     given = dict(default=argparse.SUPPRESS)
-    defaults = "(default: the task's)"
+    task, values = _task_defaults(task)
+
+    def default_of(name):
+        return f"(default for {task}: {values[name]})"
+
     parser.add_argument("--run-dir", help="where to write the run (default: runs/TASK)")
     for name, option in runs.RUN_MODEL_OPTIONS.items():
         flag = "--" + name.replace("_", "-")
@@ -53,26 +68,28 @@ def _model_flags(parser):
         choices = option.choices
         if choices is not None and option.nullable:
             choices = (*choices, "none")  # "none" is the value None (e.g. no attention)
-        parser.add_argument(flag, type=kind, choices=choices, help=f"{option.help} {defaults}",
+        parser.add_argument(flag, type=kind, choices=choices, help=f"{option.help} {default_of(name)}",
                             **given)
-    parser.add_argument("--epochs", type=_POSITIVE, help=f"training epochs {defaults}", **given)
-    parser.add_argument("--batch-size", type=_POSITIVE, help=f"examples per batch {defaults}", **given)
-    parser.add_argument("--learning-rate", type=float, help=f"Adam learning rate {defaults}", **given)
+    parser.add_argument("--epochs", type=_POSITIVE, help=f"training epochs {default_of('epochs')}", **given)
+    parser.add_argument("--batch-size", type=_POSITIVE, help=f"examples per batch {default_of('batch_size')}",
+                        **given)
+    parser.add_argument("--learning-rate", type=float,
+                        help=f"peak Adam learning rate {default_of('learning_rate')}", **given)
     parser.add_argument("--lr-schedule", choices=list(runs.LR_SCHEDULES),
                         help="learning-rate schedule (warmup_cosine: linear warm-up, then cosine decay)",
                         **given)
     parser.add_argument("--warmup-steps", type=_int_at_least(0),
                         help="warm-up steps of warmup_cosine (default: 5%% of all steps)", **given)
-    parser.add_argument("--label-smoothing", type=float, help=f"label smoothing of the loss {defaults}",
-                        **given)
+    parser.add_argument("--label-smoothing", type=float,
+                        help=f"label smoothing of the loss {default_of('label_smoothing')}", **given)
     parser.add_argument("--ema-momentum", type=float,
                         help="momentum of an exponential moving average of the weights, which validation "
                              "and the saved model use (default: 0, off)", **given)
-    parser.add_argument("--patience", type=_int_at_least(0), help="early-stopping patience in epochs",
-                        **given)
+    parser.add_argument("--patience", type=_int_at_least(0),
+                        help=f"early-stopping patience in epochs {default_of('patience')}", **given)
     parser.add_argument("--seed", type=_int_at_least(0), help="random seed (default: 0)", **given)
-    parser.add_argument("--num-beams", type=_POSITIVE, help="beams for the final evaluation (1 = greedy)",
-                        **given)
+    parser.add_argument("--num-beams", type=_POSITIVE,
+                        help=f"beams for the final evaluation (1 = greedy) {default_of('num_beams')}", **given)
     parser.add_argument("--source-tokenizer", choices=["char", "word", "subword"], **given)
     parser.add_argument("--target-tokenizer", choices=["char", "word", "subword"], **given)
     parser.add_argument("--max-train-examples", type=_POSITIVE,
@@ -81,14 +98,15 @@ def _model_flags(parser):
                         help="evaluate on the first N dev/test examples", **given)
 
 
-def build_parser():
+def build_parser(task=None):
+    """The command line; `task` (a name from `runs.TASK_DEFAULTS`) sets the defaults `train --help` shows."""
     parser = argparse.ArgumentParser(prog="keras-s2s", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     train = sub.add_parser("train", help="train a model and write a run directory")
     train.add_argument("task", nargs="?", help="g2p | dates | addition | morse (or use --tsv)")
     train.add_argument("--tsv", help="a 'source<TAB>target' file to train on")
     train.add_argument("--quiet", action="store_true", help="no progress bars")
-    _model_flags(train)
+    _model_flags(train, task)
     evaluate = sub.add_parser("evaluate", help="score a run on its dev/test data")
     evaluate.add_argument("run_dir")
     evaluate.add_argument("--split", default="test", choices=["dev", "test"])
@@ -102,7 +120,7 @@ def build_parser():
     export.add_argument("--format", required=True, choices=["saved_model", "tflite"])
     export.add_argument("--out", required=True)
     export.add_argument("--strategy", default="greedy", choices=["greedy", "beam"])
-    export.add_argument("--num-beams", type=_POSITIVE, default=4)
+    export.add_argument("--num-beams", type=_POSITIVE, default=4, help="beams, with --strategy beam")
     export.add_argument("--quantization", choices=["dynamic_range", "float16"])
     return parser
 
@@ -206,6 +224,13 @@ def _predict(args):
     return 0
 
 
+def _export_strategy(args):
+    """The strategy object `--strategy` and `--num-beams` name (`--num-beams` is beam search's alone)."""
+    from keras_s2s.inference import strategies
+
+    return strategies.BeamSearch(num_beams=args.num_beams) if args.strategy == "beam" else strategies.GreedySearch()
+
+
 def _export(args):
     from keras_s2s import export, feature_runs, runs
 
@@ -217,7 +242,7 @@ def _export(args):
         if args.format == "saved_model":
             path = export.export_saved_model(generator, args.out, target_tokenizer=letters,
                                              max_length=stored["max_length"],
-                                             strategy=args.strategy, num_beams=args.num_beams)
+                                             strategy=_export_strategy(args))
         else:
             path = export.export_tflite(generator, args.out, max_length=stored["max_length"],
                                         quantization=args.quantization, target_tokenizer=letters)
@@ -228,7 +253,7 @@ def _export(args):
         path = export.export_saved_model(
             run.generator, args.out, source_tokenizer=run.source_tokenizer,
             target_tokenizer=run.target_tokenizer, max_length=run.max_length,
-            strategy=args.strategy, num_beams=args.num_beams)
+            strategy=_export_strategy(args))
     else:
         path = export.export_tflite(
             run.generator, args.out, max_length=run.max_length, quantization=args.quantization,
@@ -241,7 +266,9 @@ COMMANDS = {"train": _train, "evaluate": _evaluate, "predict": _predict, "export
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    task = argv[1] if len(argv) > 1 and argv[0] == "train" else None  # for `train TASK --help`
+    args = build_parser(task).parse_args(argv)
     try:
         return COMMANDS[args.command](args)
     except (ValueError, TypeError, OSError) as error:  # bad files and arguments, named

@@ -164,3 +164,21 @@ def test_ema_momentum_validates_and_checkpoints_the_averaged_weights(tmp_path):
     # The same seed without EMA trains the same weights (the difference was exactly 0 when the swap was left
     # out); the average of these few steps lay 5.5e-3 away at most from them.
     assert max(np.abs(a - b).max() for a, b in zip(saved[0.0], saved[0.9])) > 1e-3
+
+
+@pytest.mark.parametrize("task", ["dates", "g2p", None])
+def test_train_help_shows_the_tasks_real_defaults(task, capsys):
+    from keras_s2s import runs
+
+    with pytest.raises(SystemExit):
+        cli.main(["train"] + ([task] if task else []) + ["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    named = task or "g2p"
+    config = runs.task_config(named)  # what a run of the task trains with
+    for flag, name in (("--epochs EPOCHS training epochs", "epochs"),
+                       ("--batch-size BATCH_SIZE examples per batch", "batch_size"),
+                       ("--learning-rate LEARNING_RATE peak Adam learning rate", "learning_rate"),
+                       ("--patience PATIENCE early-stopping patience in epochs", "patience")):
+        assert f"{flag} (default for {named}: {getattr(config, name)})" in text, flag
+    assert f"(default for {named}: {config.dropout})" in text.rsplit("--dropout DROPOUT", 1)[1][:80]
+    assert "the task's" not in text

@@ -62,8 +62,13 @@ def test_constructors_validate_their_arguments(make, error, message):
 
 
 def test_get_names_objects_and_misuse():
-    beam = strategies.get("beam", num_beams=2, temperature=0.5)  # other strategies' options ignored
+    beam = strategies.get("beam", num_beams=2, temperature=None)  # None: not given
     assert isinstance(beam, keras_s2s.BeamSearch) and beam.num_beams == 2
+    with pytest.raises(ValueError, match="temperature=0.5 is not an option of strategy='beam'"):
+        strategies.get("beam", num_beams=2, temperature=0.5)  # never silently dropped
+    with pytest.raises(ValueError, match="num_beams=4 is not an option of strategy='greedy'"):
+        strategies.get("greedy", num_beams=4)
+    assert isinstance(strategies.get("greedy", num_return_sequences=1), keras_s2s.GreedySearch)
     obj = keras_s2s.GreedySearch()
     assert strategies.get(obj) is obj
     with pytest.raises(ValueError, match="constructor.*num_beams=3"):

@@ -482,18 +482,18 @@ def get(strategy="greedy", **options):
         strategy: `"greedy"`, `"sample"`, `"beam"`, or an object with a
             `search` method (a `SearchStrategy`).
         **options: constructor arguments of the named strategy; `None`
-            means "not given" (the default). Options of other strategies
-            are ignored, so one call site can serve all three names. With a
-            strategy object every option must be `None` (set them on the
-            object).
+            means "not given" (the default). An option of another strategy
+            is an error (never silently dropped). With a strategy object
+            every option must be `None` (set them on the object).
 
     Returns:
         The strategy object.
 
     Raises:
         TypeError: `strategy` is neither a name nor an object with `search`.
-        ValueError: unknown name, options beside an object, bad option values
-            (named), or `num_return_sequences > 1` with `"greedy"`.
+        ValueError: unknown name, options beside an object, an option of
+            another strategy (named), bad option values (named), or
+            `num_return_sequences > 1` with `"greedy"`.
     """
     given = {k: v for k, v in options.items() if v is not None}
     if not isinstance(strategy, str):
@@ -517,10 +517,15 @@ def get(strategy="greedy", **options):
                 f"num_return_sequences={k!r} with strategy='greedy'. "
                 "Use strategy='beam' or 'sample' for several."
             )
-        return GreedySearch()
+        given.pop("num_return_sequences", None)
     cls = _BY_NAME[strategy]
-    names = inspect.signature(cls).parameters
-    return cls(**{k: v for k, v in given.items() if k in names})
+    foreign = sorted(set(given) - set(inspect.signature(cls).parameters))
+    if foreign:
+        raise ValueError(
+            f"{', '.join(f'{k}={given[k]!r}' for k in foreign)} is not an option of strategy={strategy!r} "
+            f"(its options: {', '.join(inspect.signature(cls).parameters) or 'none'}). Pass only the named "
+            "strategy's options, or a strategy object (keras_s2s.BeamSearch(num_beams=4), ...).")
+    return cls(**given)
 
 
 def name_of(strategy):
