@@ -78,6 +78,39 @@ class Seq2SeqModel(keras.Model):
         return super().__call__(inputs, *args, **kwargs)
 
 
+def _check_source_options(source_vocab_size, num_features, pyramid_layers, normalize_features, reverse_source):
+    """Token ids or frames, and only the options of that kind of source."""
+    if (source_vocab_size is None) == (num_features is None):
+        raise ValueError(
+            "The source is either token ids (`source_vocab_size`) or float frames "
+            "(`num_features`, with source_vocab_size=None). Received: "
+            f"source_vocab_size={source_vocab_size!r}, num_features={num_features!r}."
+        )
+    if num_features is None and (pyramid_layers or normalize_features):
+        raise ValueError(
+            "`pyramid_layers` and `normalize_features` apply to feature sources "
+            f"(`num_features`). Received: pyramid_layers={pyramid_layers!r}, "
+            f"normalize_features={normalize_features!r} with token ids."
+        )
+    if num_features is not None and reverse_source:
+        raise ValueError("`reverse_source` applies to token ids, not to feature frames.")
+
+
+def _check_decoder_options(attention, input_feeding, peeky):
+    """Input feeding needs attention; peeky and attention exclude each other."""
+    if input_feeding and attention is None:
+        raise ValueError(
+            "`input_feeding=True` feeds the attentional state back, so it needs "
+            "attention. Received: input_feeding=True with attention=None. Pass "
+            "attention='luong' (or another attention) or input_feeding=False."
+        )
+    if peeky and attention is not None:
+        raise ValueError(
+            "`peeky=True` and `attention` are alternative decoders. Received: "
+            f"peeky=True with attention={attention!r}. Choose one."
+        )
+
+
 def build_seq2seq(
     source_vocab_size,
     target_vocab_size,
@@ -175,37 +208,14 @@ def build_seq2seq(
     model.compile("adam", keras_s2s.losses.MaskedSparseCategoricalCrossentropy())
     ```
     """
-    if (source_vocab_size is None) == (num_features is None):
-        raise ValueError(
-            "The source is either token ids (`source_vocab_size`) or float frames "
-            "(`num_features`, with source_vocab_size=None). Received: "
-            f"source_vocab_size={source_vocab_size!r}, num_features={num_features!r}."
-        )
-    if num_features is None and (pyramid_layers or normalize_features):
-        raise ValueError(
-            "`pyramid_layers` and `normalize_features` apply to feature sources "
-            f"(`num_features`). Received: pyramid_layers={pyramid_layers!r}, "
-            f"normalize_features={normalize_features!r} with token ids."
-        )
-    if num_features is not None and reverse_source:
-        raise ValueError("`reverse_source` applies to token ids, not to feature frames.")
+    _check_source_options(source_vocab_size, num_features, pyramid_layers, normalize_features, reverse_source)
     if source_vocab_size is not None:
         source_vocab_size = _checks.positive_int("source_vocab_size", source_vocab_size,
                                                  limits.MAX_VOCAB_SIZE)
     target_vocab_size = _checks.positive_int("target_vocab_size", target_vocab_size,
                                              limits.MAX_VOCAB_SIZE)
     units = _checks.positive_int("units", units, limits.MAX_UNITS)
-    if input_feeding and attention is None:
-        raise ValueError(
-            "`input_feeding=True` feeds the attentional state back, so it needs "
-            "attention. Received: input_feeding=True with attention=None. Pass "
-            "attention='luong' (or another attention) or input_feeding=False."
-        )
-    if peeky and attention is not None:
-        raise ValueError(
-            "`peeky=True` and `attention` are alternative decoders. Received: "
-            f"peeky=True with attention={attention!r}. Choose one."
-        )
+    _check_decoder_options(attention, input_feeding, peeky)
     if encoder_units is None:
         if bidirectional and units % 2:
             raise ValueError(

@@ -393,20 +393,7 @@ def train(config, run_dir, *, verbose=1, log=print):
     if not train_split.sources:
         raise ValueError(f"Task {config.task!r} has no training examples.")
     log("data: " + ", ".join(f"{k} {len(v)}" for k, v in splits.items()))
-    source_tokenizer = _make_tokenizer(config.source_tokenizer, train_split.sources, config,
-                                       config.lowercase_source)
-    target_tokenizer = _make_tokenizer(config.target_tokenizer, train_split.targets, config)
-    source_tokenizer.save(run_dir / "source_tokenizer.json")
-    target_tokenizer.save(run_dir / "target_tokenizer.json")
-    source_tokenizer.save_vocabulary(run_dir / "source_vocab.txt")
-    target_tokenizer.save_vocabulary(run_dir / "target_vocab.txt")
-    longest = int(target_tokenizer.encode_ragged(train_split.targets).row_lengths().numpy().max())
-    max_length = longest + 1 + max(2, longest // 4)
-    (run_dir / "config.json").write_text(json.dumps(
-        {"train": dataclasses.asdict(config), "max_length": max_length,
-         "source_vocabulary_size": source_tokenizer.vocabulary_size,
-         "target_vocabulary_size": target_tokenizer.vocabulary_size}, indent=2))
-
+    source_tokenizer, target_tokenizer = _write_tokenizers_and_config(config, train_split, run_dir)
     model = build_seq2seq(
         source_tokenizer.vocabulary_size, target_tokenizer.vocabulary_size,
         **{name: getattr(config, name) for name in RUN_MODEL_OPTIONS},
@@ -427,18 +414,7 @@ def train(config, run_dir, *, verbose=1, log=print):
     dev = splits["dev"]
     dev_data = make_dataset(dev.sources, dev.targets, source_tokenizer, target_tokenizer,
                             batch_size=512, shuffle=False, pad_to_multiple_of=compile_padding())
-    # With EMA, SwapEMAWeights puts the averaged weights in the model during validation and from each
-    # epoch's end to the next epoch's start, so the callbacks after it checkpoint and judge them; the
-    # backup comes before it and so holds the training weights as they are (a resumed run continues them).
-    callbacks = [keras.callbacks.BackupAndRestore(str(run_dir / "backup"))]
-    if config.ema_momentum > 0:
-        callbacks.append(keras.callbacks.SwapEMAWeights(swap_on_epoch=True))
-    callbacks += [
-        keras.callbacks.ModelCheckpoint(str(run_dir / "model.keras"), monitor="val_loss",
-                                        save_best_only=True),
-        keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience),
-        keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True),
-    ]
+    callbacks = _run_callbacks(config, run_dir)
     start = time.perf_counter()
     with warnings.catch_warnings():
         # Bucketed datasets have unknown cardinality; Keras warns at each epoch end.
@@ -446,10 +422,51 @@ def train(config, run_dir, *, verbose=1, log=print):
         history = model.fit(train_data, validation_data=dev_data, epochs=config.epochs,
                             callbacks=callbacks, verbose=verbose, shuffle=False)
     train_seconds = time.perf_counter() - start
-    run = Run.load(run_dir)
     metrics = {"train_seconds": round(train_seconds, 1),
                "epochs_run": len(history.history.get("loss", [])),
                "parameters": int(model.count_params())}
+    return _evaluate_run(Run.load(run_dir), splits, config, metrics, run_dir)
+
+
+def _write_tokenizers_and_config(config, train_split, run_dir):
+    """Fits both tokenizers on the training split, writes them and config.json (with `max_length`:
+    the longest training target + EOS + a quarter of slack, at least 2)."""
+    source_tokenizer = _make_tokenizer(config.source_tokenizer, train_split.sources, config,
+                                       config.lowercase_source)
+    target_tokenizer = _make_tokenizer(config.target_tokenizer, train_split.targets, config)
+    source_tokenizer.save(run_dir / "source_tokenizer.json")
+    target_tokenizer.save(run_dir / "target_tokenizer.json")
+    source_tokenizer.save_vocabulary(run_dir / "source_vocab.txt")
+    target_tokenizer.save_vocabulary(run_dir / "target_vocab.txt")
+    longest = int(target_tokenizer.encode_ragged(train_split.targets).row_lengths().numpy().max())
+    max_length = longest + 1 + max(2, longest // 4)
+    (run_dir / "config.json").write_text(json.dumps(
+        {"train": dataclasses.asdict(config), "max_length": max_length,
+         "source_vocabulary_size": source_tokenizer.vocabulary_size,
+         "target_vocabulary_size": target_tokenizer.vocabulary_size}, indent=2))
+    return source_tokenizer, target_tokenizer
+
+
+def _run_callbacks(config, run_dir):
+    """Backup, (EMA swap,) best checkpoint, early stopping, CSV log, in that order.
+
+    With EMA, SwapEMAWeights puts the averaged weights in the model during validation and from each
+    epoch's end to the next epoch's start, so the callbacks after it checkpoint and judge them; the
+    backup comes before it and so holds the training weights as they are (a resumed run continues them).
+    """
+    callbacks = [keras.callbacks.BackupAndRestore(str(run_dir / "backup"))]
+    if config.ema_momentum > 0:
+        callbacks.append(keras.callbacks.SwapEMAWeights(swap_on_epoch=True))
+    return callbacks + [
+        keras.callbacks.ModelCheckpoint(str(run_dir / "model.keras"), monitor="val_loss",
+                                        save_best_only=True),
+        keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience),
+        keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True),
+    ]
+
+
+def _evaluate_run(run, splits, config, metrics, run_dir):
+    """Scores dev and test with `config.num_beams` beams, writes metrics.json (and the attention plot)."""
     for name in ("dev", "test"):
         scores, predictions = run.evaluate(splits[name], num_beams=config.num_beams)
         metrics[name] = scores
