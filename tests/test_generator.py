@@ -90,12 +90,11 @@ def test_beam_of_one_equals_greedy_and_beam_scores_are_the_models(variant):
 def test_batch_equals_one_by_one_and_attention_rows(variant):
     generator = keras_s2s.build_inference_model(sharp_model(**VARIANTS[variant]))
     src = sources(5, 2)
-    for strategy in ["greedy", "beam"]:
-        batch = generator.generate(src, max_length=6, strategy=strategy, num_beams=3)
+    for strategy in [keras_s2s.GreedySearch(), keras_s2s.BeamSearch(num_beams=3)]:
+        batch = generator.generate(src, max_length=6, strategy=strategy)
         for i in range(len(src)):
             n = max(1, int((src[i] != 0).sum()))
-            alone = generator.generate(src[i : i + 1, :n], max_length=6, strategy=strategy,
-                                       num_beams=3)
+            alone = generator.generate(src[i : i + 1, :n], max_length=6, strategy=strategy)
             np.testing.assert_array_equal(alone["ids"][0], batch["ids"][i])
             np.testing.assert_allclose(alone["scores"][0], batch["scores"][i], rtol=1e-4)
             np.testing.assert_allclose(alone["attention"][0], batch["attention"][i, :, :, :n],
