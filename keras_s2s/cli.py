@@ -267,7 +267,9 @@ COMMANDS = {"train": _train, "evaluate": _evaluate, "predict": _predict, "export
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
-    task = argv[1] if len(argv) > 1 and argv[0] == "train" else None  # for `train TASK --help`
+    task = None  # for `train TASK --help` (and `train --tsv FILE --help`: the tsv task)
+    if argv[:1] == ["train"]:
+        task = "tsv" if "--tsv" in argv else next(iter(argv[1:2]), None)
     args = build_parser(task).parse_args(argv)
     try:
         return COMMANDS[args.command](args)
