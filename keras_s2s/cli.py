@@ -36,13 +36,13 @@ _POSITIVE = _int_at_least(1)
 
 
 def _task_defaults(task):
-    """`name -> value` of every training setting of `task` (its `runs.TASK_DEFAULTS` over
-    `runs.TrainConfig`'s), for the help; g2p's when no registered task is named."""
+    """`(task, name -> value)`: the settings a run of `task` trains with (`runs.task_config`), for the
+    help; g2p's when no registered task is named."""
     from keras_s2s import runs
 
     task = task if task in runs.TASK_DEFAULTS else "g2p"
-    fields = {field.name: field.default for field in dataclasses.fields(runs.TrainConfig)}
-    return task, {**fields, **runs.TASK_DEFAULTS[task]}
+    config = runs.task_config(task, tsv="FILE" if task == "tsv" else None)  # the file is not read here
+    return task, dataclasses.asdict(config)
 
 
 def _model_flags(parser, task=None):

@@ -44,6 +44,7 @@ from keras import ops
 from keras_s2s import sampling
 
 _NEG = -1e9  # a finite "minus infinity": sums of it never overflow or NaN
+MAX_SEED = 2**31 - 1  # seeds are int32 scalars
 _FILTERED = float("-inf")  # a token that can never be picked (exactly probability 0)
 
 
@@ -150,7 +151,7 @@ def dynamic_decode(strategy, step_fn, initial_state, memory, *, max_length, bos_
         What `strategy.finalize` returns.
     """
     if seed is None:
-        seed = 0 if getattr(strategy, "deterministic", True) else fresh_seed(2**31 - 1)
+        seed = 0 if getattr(strategy, "deterministic", True) else fresh_seed(MAX_SEED)
     context = DecodeContext(_batch_size(initial_state), max_length, bos_id, eos_id, pad_id,
                             None if aux_shape is None else tuple(aux_shape), ops.cast(seed, "int32"),
                             source_mask)
@@ -175,6 +176,13 @@ def aux_buffer(rows, context):
     if context.aux_shape is None:
         return ops.zeros([rows, 0], "float32")
     return ops.zeros([rows, context.max_length, *context.aux_shape], "float32")
+
+
+def write_aux(buffer, index, aux, live, context):
+    """`buffer[:, index] = aux` where `live` (bool `[N]`), zeros elsewhere: a
+    step's recorded aux (`[N, *aux_shape]`) in its `[N, T, *aux_shape]` buffer."""
+    keep = ops.reshape(live, [-1] + [1] * len(context.aux_shape))
+    return _write(buffer, index, ops.where(keep, ops.cast(aux, "float32"), 0.0), context.max_length)
 
 
 def by_source(tensors, context):

@@ -51,7 +51,7 @@ MIN_TEMPERATURE = MIN_TOP_P = float(np.finfo(np.float32).tiny)
 MAX_TEMPERATURE = float(np.finfo(np.float32).max)
 # ((5 + T) / 6) ** alpha stays finite in float32 for T <= MAX_GENERATION_LENGTH.
 MAX_LENGTH_PENALTY = 10.0
-MAX_SEED = 2**31 - 1
+MAX_SEED = search_lib.MAX_SEED
 NAMES = ("greedy", "sample", "beam")
 
 
@@ -193,9 +193,7 @@ class GreedySearch(SearchStrategy):
         carry["lengths"] = carry["lengths"] + ops.cast(ops.logical_not(finished), "int32")
         carry["ids"] = search_lib._write(carry["ids"], index, token, context.max_length)
         if context.aux_shape is not None:
-            keep = ops.reshape(ops.logical_not(finished), [-1] + [1] * len(context.aux_shape))
-            carry["aux"] = search_lib._write(carry["aux"], index, ops.where(keep, ops.cast(aux, "float32"), 0.0),
-                                             context.max_length)
+            carry["aux"] = search_lib.write_aux(carry["aux"], index, aux, ops.logical_not(finished), context)
         carry["finished"] = ops.logical_or(finished, ops.equal(token, context.eos_id))
         return token, state, carry
 
@@ -360,16 +358,15 @@ class BeamSearch(SearchStrategy):
         parent_finished = ops.take_along_axis(finished, parent, axis=1)
         flat_token = ops.reshape(token, [-1])
         reorder = lambda t: self._reorder(context, t, parent)  # noqa: E731
-        carry = dict(carry, scores=top_scores, coverage=reorder(coverage),
+        carry = dict(carry, scores=top_scores,
+                     coverage=reorder(coverage) if self.coverage_penalty else coverage,  # [B * K, 0] when off
                      log_probs=ops.take_along_axis(ops.reshape(total, [batch, k * vocab]), top_index, axis=1),
                      lengths=ops.take_along_axis(new_lengths, parent, axis=1),
                      finished=ops.logical_or(parent_finished, ops.equal(token, context.eos_id)),
                      ids=search_lib._write(reorder(carry["ids"]), index, flat_token, context.max_length))
         if context.aux_shape is not None:
-            keep = ops.reshape(ops.logical_not(parent_finished), [-1] + [1] * len(context.aux_shape))
-            carry["aux"] = search_lib._write(reorder(carry["aux"]), index,
-                                             ops.where(keep, reorder(ops.cast(aux, "float32")), 0.0),
-                                             context.max_length)
+            carry["aux"] = search_lib.write_aux(reorder(carry["aux"]), index, reorder(ops.cast(aux, "float32")),
+                                                ops.reshape(ops.logical_not(parent_finished), [-1]), context)
         return flat_token, keras.tree.map_structure(reorder, state), carry
 
     def finalize(self, context, carry):
