@@ -9,6 +9,7 @@ from keras_s2s import inference
 from keras_s2s import layers
 from keras_s2s import losses
 from keras_s2s import metrics
+from keras_s2s import specs
 from keras_s2s import text
 from keras_s2s.export import export_saved_model
 from keras_s2s.export import export_tflite
@@ -69,5 +70,6 @@ __all__ = [
     "load_model",
     "losses",
     "metrics",
+    "specs",
     "text",
 ]

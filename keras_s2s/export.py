@@ -18,7 +18,6 @@ from keras_s2s import _checks
 from keras_s2s import limits
 from keras_s2s.inference import strategies
 from keras_s2s.inference.generator import Seq2SeqGenerator
-from keras_s2s.layers.feature_encoder import mask_from_lengths
 
 QUANTIZATIONS = (None, "dynamic_range", "float16")
 # Output order of the .tflite signature (`output_0`, `output_1`, `output_2`).
@@ -36,29 +35,28 @@ def _check_generator(generator):
 
 
 def _check_tokenizers(generator, source_tokenizer, target_tokenizer):
-    if generator.num_features is not None:  # frames in: only a target tokenizer applies
+    """A source that text maps to (`source_spec.takes_text`) takes both
+    tokenizers or neither; any other source takes only a target tokenizer."""
+    if not generator.source_spec.takes_text:
         if source_tokenizer is not None:
             raise ValueError(
-                "This model reads float frames, so it takes no `source_tokenizer`. Received: "
-                f"source_tokenizer={type(source_tokenizer).__name__}."
+                f"This model reads {generator.source_spec!r}, not text, so it takes no "
+                f"`source_tokenizer`. Received: source_tokenizer={type(source_tokenizer).__name__}."
             )
-        if target_tokenizer is not None:
-            generator.check_tokenizers(None, target_tokenizer)
-        return
-    if (source_tokenizer is None) != (target_tokenizer is None):
+    elif (source_tokenizer is None) != (target_tokenizer is None):
         raise ValueError(
             "Pass both `source_tokenizer` and `target_tokenizer`, or neither. Received: "
             f"source_tokenizer={type(source_tokenizer).__name__}, "
             f"target_tokenizer={type(target_tokenizer).__name__}."
         )
-    if source_tokenizer is not None:
+    if target_tokenizer is not None:
         generator.check_tokenizers(source_tokenizer, target_tokenizer)
 
 
 def _max_source_length(generator, value):
-    """The source cut: `value`, or the limit for ids or for frames."""
+    """The source cut: `value`, or the source spec's default."""
     if value is None:
-        return limits.MAX_SOURCE_LENGTH if generator.num_features is None else limits.MAX_SOURCE_FRAMES
+        return generator.source_spec.max_length
     return _checks.positive_int("max_source_length", value)
 
 
@@ -72,36 +70,6 @@ def _deterministic(strategy):
             "generator.generate(..., strategy='sample', seed=...)."
         )
     return strategy
-
-
-def _prepare_ids(source_ids, max_source_length):
-    """Truncates to the export limit and appends one padding step."""
-    return _pad_one_step(tf.cast(source_ids, tf.int32)[:, :max_source_length])
-
-
-def _prepare_features(features, lengths, max_frames):
-    """Checks (in graph) finite frames and lengths in [0, S], zeroes the frames
-    past `lengths`, truncates to `max_frames` and appends one zero frame."""
-    features = tf.cast(features, tf.float32)
-    lengths = tf.cast(lengths, tf.int32)
-    checks = [
-        tf.debugging.assert_all_finite(features, "`source_features` must be finite."),
-        tf.debugging.assert_equal(tf.shape(lengths)[0], tf.shape(features)[0],
-                                  message="`lengths` must have one entry per source."),
-        tf.debugging.assert_greater_equal(lengths, 0, message="`lengths` must be >= 0."),
-        tf.debugging.assert_less_equal(lengths, tf.shape(features)[1],
-                                       message="`lengths` must be at most the frames given."),
-    ]
-    with tf.control_dependencies(checks):
-        features = mask_from_lengths(features, lengths)[:, :max_frames]
-    return _pad_one_step(features)
-
-
-def _pad_one_step(source):
-    """`source` `[B, S, ...]` with one padding step (id 0 or a zero frame)
-    appended, so an all-empty batch still has a time step; padding changes
-    no output."""
-    return tf.pad(source, [[0, 0], [0, 1]] + [[0, 0]] * (len(source.shape) - 2))
 
 
 class _Endpoints:
@@ -124,22 +92,21 @@ class _Endpoints:
             result = {key: value[:, 0] for key, value in result.items()}
         return result
 
-    def generate_ids(self, source_ids):
-        return self._search(_prepare_ids(source_ids, self.max_source_length))
+    def generate(self, *inputs):
+        """The source spec's signature inputs -> ids, scores, lengths."""
+        spec = self.generator.source_spec
+        return self._search(spec.prepare_serving(self.max_source_length, *inputs))
 
-    def generate_features(self, source_features, lengths):
-        return self._search(_prepare_features(source_features, lengths, self.max_source_length))
-
-    def transcribe(self, source_features, lengths):
-        out = self.generate_features(source_features, lengths)
+    def generate_text(self, *inputs):
+        """The same inputs -> `target_text` and `scores`."""
+        out = self.generate(*inputs)
         return {"target_text": self._decode(out["ids"]), "scores": out["scores"]}
 
     def translate(self, source_text):
         # Cut on the ragged tokens, before padding: one huge string costs no
         # more than a source of max_source_length tokens.
         ids = self.source_tokenizer.encode(source_text, max_length=self.max_source_length)
-        out = self._search(_prepare_ids(ids, self.max_source_length))
-        return {"target_text": self._decode(out["ids"]), "scores": out["scores"]}
+        return self.generate_text(ids)
 
     def _decode(self, ids):
         """Text `[B]` from ids `[B, T]`, or `[B, K]` from n-best `[B, K, T]`."""
@@ -183,8 +150,9 @@ def export_saved_model(
       outside `[0, source_vocab_size)` fails the request with
       `InvalidArgumentError` naming it (negative ids never wrap around).
 
-    For a feature encoder (`generator.num_features` F), the signatures take
-    frames instead:
+    The signatures follow the encoder's source spec (`generator.source_spec`,
+    see `keras_s2s.specs`); for `FloatFrames(F)` (a `FeatureEncoder`'s) they
+    take frames instead:
 
     - `generate_features`: `source_features` float32 `[B, S, F]` and
       `lengths` int32 `[B]` (real frames per row; frames past them are
@@ -249,24 +217,15 @@ def export_saved_model(
     for tokenizer in (source_tokenizer, target_tokenizer):
         for resource in tokenizer.trackable_resources() if tokenizer is not None else ():
             archive.track(resource)
-    if generator.num_features is None:
-        if source_tokenizer is not None:
-            archive.add_endpoint(
-                "serving_default", endpoints.translate,
-                input_signature=[tf.TensorSpec([None], tf.string, name="source_text")],
-            )
-        archive.add_endpoint(
-            "generate_ids", endpoints.generate_ids,
-            input_signature=[tf.TensorSpec([None, None], tf.int32, name="source_ids")],
-        )
-        signatures = ["generate_ids", "serving_default"]
-    else:
-        frames = [generator.source_spec, tf.TensorSpec([None], tf.int32, name="lengths")]
-        if target_tokenizer is not None:
-            archive.add_endpoint("serving_default", endpoints.transcribe, input_signature=frames)
-        archive.add_endpoint("generate_features", endpoints.generate_features,
-                             input_signature=frames)
-        signatures = ["generate_features", "serving_default"]
+    spec = generator.source_spec
+    inputs = spec.serving_signature()
+    archive.add_endpoint(spec.signature_name, endpoints.generate, input_signature=inputs)
+    if source_tokenizer is not None:  # text in (a source that text maps to)
+        archive.add_endpoint("serving_default", endpoints.translate,
+                             input_signature=[tf.TensorSpec([None], tf.string, name="source_text")])
+    elif target_tokenizer is not None:  # the source's own inputs, text out
+        archive.add_endpoint("serving_default", endpoints.generate_text, input_signature=inputs)
+    signatures = [spec.signature_name, "serving_default"]
     path = pathlib.Path(export_dir) / str(version)
     archive.write_out(str(path), verbose=False)
     info = {"max_length": max_length, "max_source_length": max_source_length,
@@ -349,22 +308,12 @@ def export_tflite(
     _checks.one_of("quantization", quantization, QUANTIZATIONS)
     _check_tokenizers(generator, source_tokenizer, target_tokenizer)
     strategy = _deterministic(generator.strategy(strategy))
-    vocab_size = generator.source_vocab_size
-
     spec = generator.source_spec
-    spec = tf.TensorSpec([1, *spec.shape[1:]], spec.dtype, name=spec.name)
 
-    @tf.function(input_signature=[spec])
+    @tf.function(input_signature=[spec.tensor_spec(batch_size=1)])
     def decode(source):
         # TFLite drops assertions: a bad source empties its row instead.
-        if generator.num_features is None:
-            source = _prepare_ids(source, max_source_length)
-            valid = (_checks.valid_rows(source, vocab_size) if vocab_size is not None
-                     else tf.ones([1], tf.bool))  # an encoder without a vocabulary is not checked
-        else:
-            valid = tf.reduce_all(tf.math.is_finite(source), axis=[1, 2])
-            source = _pad_one_step(tf.where(tf.math.is_finite(source), source, 0.0)
-                                   [:, :max_source_length])
+        source, valid = spec.prepare_tflite(max_source_length, source)
         valid = tf.reshape(valid, [-1] + [1] * (len(source.shape) - 1))
         source = tf.where(valid, source, tf.zeros_like(source))
         result = generator.search(source, max_length=max_length, strategy=strategy,
@@ -414,14 +363,12 @@ class TFLiteGreedyDecoder:
 
         self.interpreter = Interpreter(model_path=str(path), num_threads=num_threads)
         self._runner = self.interpreter.get_signature_runner()
-        (self._input,) = self._runner.get_input_details()
+        ((self._input, details),) = self._runner.get_input_details().items()
+        self._dtype = details["dtype"]
+        self._example_shape = tuple(details["shape_signature"][2:])  # () for ids, (F,) for frames
 
     def __call__(self, source_ids):
-        if self._input == "source_features":
-            frames = np.asarray(source_ids, np.float32)
-            source = frames.reshape(1, -1, frames.shape[-1])
-        else:
-            source = np.asarray(source_ids, np.int32).reshape(1, -1)
+        source = np.asarray(source_ids, self._dtype).reshape(1, -1, *self._example_shape)
         if source.shape[1] == 0:
             source = np.zeros((1, 1, *source.shape[2:]), source.dtype)
         out = self._runner(**{self._input: source})

@@ -9,6 +9,7 @@ import keras
 
 from keras_s2s import _checks
 from keras_s2s import limits
+from keras_s2s import specs
 from keras_s2s.layers import attention as attention_lib
 from keras_s2s.layers.decoders import AttentionLSTMDecoder
 from keras_s2s.layers.decoders import LSTMDecoder
@@ -70,12 +71,16 @@ class Seq2SeqModel(keras.Model):
             )
         # Keras' own shape probes carry placeholder dtypes; only real data is checked.
         if not _in_symbolic_scope():
-            for key in names:
-                if key.endswith("_ids"):
-                    _checks.check_ids(key, inputs[key])
-                elif key.endswith("_features"):  # Keras would silently cast ids to float
-                    _checks.check_frames(key, inputs[key])
+            for key, spec in self._input_specs().items():
+                spec.check_batch(inputs[key])  # Keras would silently cast ids to float and back
         return super().__call__(inputs, *args, **kwargs)
+
+    def _input_specs(self):
+        """`{input name: spec}`: the encoder's source spec and the decoder's target spec."""
+        layers = {layer.name: layer for layer in self.layers}
+        found = [specs.source_spec_of(layers[ENCODER_NAME]) if ENCODER_NAME in layers else None,
+                 specs.target_spec_of(layers[DECODER_NAME]) if DECODER_NAME in layers else None]
+        return {spec.name: spec for spec in found if spec is not None}
 
 
 def _check_source_options(source_vocab_size, num_features, pyramid_layers, normalize_features, reverse_source):
@@ -226,15 +231,13 @@ def build_seq2seq(
         encoder_units = units // 2 if bidirectional else units
     encoder_args = dict(cell=cell, num_layers=num_layers, bidirectional=bidirectional,
                         residual=residual, dropout=dropout, name=ENCODER_NAME)
-    if num_features is None:
+    if source_vocab_size is not None:
         encoder = Encoder(source_vocab_size, embedding_dim, encoder_units,
                           reverse_source=reverse_source, **encoder_args)
-        source = keras.Input(shape=(None,), dtype="int32", name="source_ids")
     else:
         encoder = FeatureEncoder(num_features, encoder_units, pyramid_layers=pyramid_layers,
                                  normalize=normalize_features, **encoder_args)
-        source = keras.Input(shape=(None, encoder.num_features), dtype="float32",
-                             name="source_features")
+    source = encoder.source_spec.keras_input()
     decoder_args = dict(cell=cell, num_layers=num_layers, dropout=dropout,
                         scheduled_sampling=scheduled_sampling, name=DECODER_NAME)
     if attention is not None:
@@ -248,10 +251,10 @@ def build_seq2seq(
     else:
         decoder = LSTMDecoder(target_vocab_size, embedding_dim, units, **decoder_args)
 
-    target_ids = keras.Input(shape=(None,), dtype="int32", name="target_ids")
+    target = decoder.target_spec.keras_input()
     encoder_outputs, encoder_states, source_mask = encoder(source)
-    logits = decoder(target_ids, encoder_outputs, encoder_states, source_mask)
-    return Seq2SeqModel({source.name: source, "target_ids": target_ids}, logits, name=name)
+    logits = decoder(target, encoder_outputs, encoder_states, source_mask)
+    return Seq2SeqModel({encoder.source_spec.name: source, decoder.target_spec.name: target}, logits, name=name)
 
 
 ModelOption = collections.namedtuple("ModelOption", ["default", "type", "nullable", "help", "choices"])

@@ -1,9 +1,13 @@
 import keras
 import numpy as np
 import pytest
+from conftest import numpy
 
 import keras_s2s
 from keras_s2s.layers import BahdanauAttention, BaseAttention, LuongAttention
+
+# run on every backend: `KERAS_BACKEND=jax python -m pytest -m backend_matrix` (.ci/run)
+pytestmark = pytest.mark.backend_matrix
 
 
 def softmax(x):
@@ -42,7 +46,7 @@ def check_against(scores, value, mask, context, weights):
 def test_bahdanau_matches_numpy(qkv, normalize):
     query, value, mask = qkv
     layer = BahdanauAttention(5, normalize=normalize)
-    context, weights = layer(query, value, value_mask=mask)
+    context, weights = numpy(layer(query, value, value_mask=mask))
     wq, wk, v = kernel(layer, "query_dense"), kernel(layer, "key_dense"), weights_of(layer, "v")
     hidden = (query @ wq)[:, :, None, :] + (value @ wk)[:, None, :, :]
     if normalize:
@@ -58,10 +62,10 @@ def test_bahdanau_matches_numpy(qkv, normalize):
 def test_luong_matches_numpy(qkv, score, scale):
     query, value, mask = qkv
     layer = LuongAttention(score, scale=scale)
-    context, weights = layer(query, value, value_mask=mask)
+    context, weights = numpy(layer(query, value, value_mask=mask))
     if scale:  # make the learned scale matter
         layer.g.assign(1.7)
-        context, weights = layer(query, value, value_mask=mask)
+        context, weights = numpy(layer(query, value, value_mask=mask))
     if score == "dot":
         scores = np.einsum("bqh,bsh->bqs", query, value)
     elif score == "general":
@@ -82,7 +86,7 @@ def test_separate_keys(layer):
     query = rng.normal(size=(2, 5)).astype("float32")
     value = rng.normal(size=(2, 3, 7)).astype("float32")
     key = rng.normal(size=(2, 3, 5)).astype("float32")
-    context, weights = layer(query, value, key=key)
+    context, weights = numpy(layer(query, value, key=key))
     assert context.shape == (2, 7) and weights.shape == (2, 3)
     if isinstance(layer, LuongAttention):
         scores = np.einsum("bh,bsh->bs", query, key @ kernel(layer, "key_dense"))
@@ -93,7 +97,7 @@ def test_mask_semantics_and_all_masked_row(qkv):
     query, value, _ = qkv
     mask = np.array([[1, 0, 1, 0], [0, 0, 0, 0]], bool)
     for layer in [BahdanauAttention(5), LuongAttention(), LuongAttention("concat")]:
-        context, weights = layer(query, value, value_mask=mask)
+        context, weights = numpy(layer(query, value, value_mask=mask))
         weights = np.asarray(weights)
         assert np.all(weights[0][:, ~mask[0]] == 0.0)
         np.testing.assert_allclose(weights[0].sum(-1), 1.0, atol=1e-6)
@@ -104,8 +108,8 @@ def test_mask_semantics_and_all_masked_row(qkv):
 def test_rank2_query_equals_rank3_with_one_step(qkv):
     query, value, mask = qkv
     layer = BahdanauAttention(5)
-    c3, w3 = layer(query[:, :1], value, value_mask=mask)
-    c2, w2 = layer(query[:, 0], value, value_mask=mask)
+    c3, w3 = numpy(layer(query[:, :1], value, value_mask=mask))
+    c2, w2 = numpy(layer(query[:, 0], value, value_mask=mask))
     np.testing.assert_allclose(c2, np.asarray(c3)[:, 0], atol=1e-6)
     np.testing.assert_allclose(w2, np.asarray(w3)[:, 0], atol=1e-6)
 
@@ -130,7 +134,7 @@ def test_mixed_precision_stays_finite(policy):
     for layer in [BahdanauAttention(5), LuongAttention(), LuongAttention("general")]:
         context, weights = layer(query, value, value_mask=mask)
         assert keras.backend.standardize_dtype(weights.dtype) == keras.config.dtype_policy().compute_dtype
-        weights = np.asarray(keras.ops.cast(weights, "float32"))
+        weights = numpy(keras.ops.cast(weights, "float32"))
         assert np.all(np.isfinite(weights)) and np.all(weights[0, :, 2:] == 0)
         assert np.all(weights[1] == 0)
         np.testing.assert_allclose(weights[0].sum(-1), 1.0, atol=1e-2)

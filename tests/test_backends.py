@@ -1,12 +1,12 @@
 """keras_s2s on JAX and PyTorch, driven from the TensorFlow test process.
 
-Keras chooses its backend once per process, so every backend runs in a
-subprocess (`tests/backend_worker.py`, or pytest itself for the matrix):
+The backend matrix itself (the layer, model, loss and search test files,
+those marked `backend_matrix`) is plain pytest under `KERAS_BACKEND=jax` and
+`KERAS_BACKEND=torch`, started by `.ci/run` (the README's test command) after
+the TensorFlow run. What needs two backends at once is here: Keras chooses
+its backend once per process, so each backend runs in a subprocess
+(`tests/backend_worker.py`):
 
-- the backend matrix: the layer, model, loss and search test files, unchanged,
-  under `KERAS_BACKEND=jax` and `KERAS_BACKEND=torch`, started in the
-  background when the session starts (`conftest.pytest_collection_finish`)
-  and checked last;
 - numerical parity: one saved model, the same inputs, teacher-forced logits,
   decoder `step` logits and attention on all three backends (max abs diff
   <= 1e-5, float32);
@@ -26,7 +26,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import background_of, backend_env, reversal_data, run_python
+from conftest import backend_env, reversal_data, run_python
 
 import keras_s2s
 from keras_s2s import export
@@ -35,10 +35,6 @@ pytestmark = [pytest.mark.tensorflow_only, pytest.mark.slow]
 
 TESTS = pathlib.Path(__file__).parent
 BACKENDS = ("jax", "torch")
-# The test files of the matrix: layers, models, losses and metrics, generation and search.
-MATRIX = ("test_attention.py", "test_encoder.py", "test_decoders.py", "test_losses_metrics.py",
-          "test_models.py", "test_generator.py", "test_search.py", "test_strategies.py",
-          "test_protocols.py", "test_embedding.py")
 TOLERANCE = 1e-5
 
 
@@ -64,30 +60,12 @@ def run_side_by_side(backends, *args, timeout=900):
         assert returncode == 0, f"{backend}: {' '.join(args)} exited with {returncode}\n{output[-6000:]}"
 
 
-def matrix_command(folder):
-    """The matrix test files as one pytest run, its temporary files under `folder`."""
-    return [sys.executable, "-m", "pytest", "-q", "-ra", "-p", "no:cacheprovider", f"--basetemp={folder}",
-            *(str(TESTS / name) for name in MATRIX)]
-
-
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_backend_matrix(backend, request):
-    need(backend)
-    # started by conftest.pytest_collection_finish at the session start (here only if it was not)
-    returncode, output = background_of(request.config).matrix(backend, matrix_command).result()
-    summary = output.strip().splitlines()[-1]
-    print(f"KERAS_BACKEND={backend}: {summary}")
-    assert returncode == 0, f"{backend}:\n{output[-6000:]}"
-    assert " passed" in summary and "failed" not in summary and "error" not in summary, summary
-
-
 @pytest.mark.parametrize("backend", [
-    pytest.param(backend, marks=pytest.mark.background("tests/backend_worker.py", "bad_ids", backend=backend,
-                                                            seconds=27))
+    pytest.param(backend, marks=pytest.mark.script("tests/backend_worker.py", "bad_ids", backend=backend))
     for backend in BACKENDS])
-def test_out_of_range_ids_are_errors_in_fit_and_generate(backend, background):
+def test_out_of_range_ids_are_errors_in_fit_and_generate(backend, run_script):
     need(backend)
-    lines = background()[0].strip().splitlines()
+    lines = run_script()[0].strip().splitlines()
     errors = dict(line.split(": ", 1) for line in lines if line.startswith(("fit:", "generate:")))
     for name in ("fit", "generate"):
         assert "must hold ids in [0, 12)" in errors[name] or "must be in [0, 12)" in errors[name], errors
@@ -150,10 +128,10 @@ def test_optimizers_train_the_same_on_every_backend(tmp_path):
                                        err_msg=f"{name} on {backend} vs TensorFlow")
 
 
-@pytest.mark.background("tests/backend_worker.py", "train", "{tmp}", backend="jax", seconds=70)
-def test_model_trained_on_jax_exports_on_tensorflow(tmp_path, background):
+@pytest.mark.script("tests/backend_worker.py", "train", "{tmp}", backend="jax")
+def test_model_trained_on_jax_exports_on_tensorflow(tmp_path, run_script):
     need("jax")
-    trained = background()[1]
+    trained = run_script()[1]
     tokens = np.load(trained / "tokens.npz")
     assert str(tokens["backend"]) == "jax"
     model = keras_s2s.load_model(trained / "model.keras")

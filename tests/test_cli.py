@@ -9,7 +9,6 @@ TINY = ["--epochs", "1", "--units", "16", "--embedding-dim", "8", "--max-train-e
 
 
 @pytest.mark.slow
-@pytest.mark.in_background(seconds=24)
 def test_train_g2p_smoke_writes_every_run_file(tmp_path, capsys):
     run_dir = tmp_path / "g2p"
     assert cli.main(["train", "g2p", "--run-dir", str(run_dir), *TINY]) == 0
@@ -108,7 +107,6 @@ def test_model_flags_and_run_fields_come_from_build_seq2seq(capsys):
 
 
 @pytest.mark.slow
-@pytest.mark.in_background(seconds=37)
 def test_train_morse_smoke_evaluate_and_export(tmp_path, capsys):
     run_dir = tmp_path / "morse"
     assert cli.main(["train", "morse", "--run-dir", str(run_dir), "--epochs", "1", "--units", "16",
@@ -132,7 +130,6 @@ def test_train_morse_smoke_evaluate_and_export(tmp_path, capsys):
 
 
 @pytest.mark.slow
-@pytest.mark.in_background(seconds=40)
 def test_ema_momentum_validates_and_checkpoints_the_averaged_weights(tmp_path):
     import numpy as np
 

@@ -1,6 +1,7 @@
 import keras
 import numpy as np
 import pytest
+from conftest import numpy
 
 from keras_s2s.layers import (
     AttentionLSTMDecoder,
@@ -10,6 +11,9 @@ from keras_s2s.layers import (
     LuongAttention,
     PeekyLSTMDecoder,
 )
+
+# run on every backend: `KERAS_BACKEND=jax python -m pytest -m backend_matrix` (.ci/run)
+pytestmark = pytest.mark.backend_matrix
 
 
 def make(kind, cell="lstm", num_layers=1, encoder_units=8):
@@ -52,18 +56,18 @@ def test_step_reproduces_teacher_forced_logits(kind, cell, num_layers, bidirecti
     outputs, states, mask = encode(cell, bidirectional)
     decoder = make(kind, cell, num_layers)
     target = np.array([[2, 5, 6, 7, 0], [2, 9, 0, 0, 0], [2, 4, 4, 4, 4]], "int32")
-    logits = np.asarray(decoder(target, outputs, states, mask))
+    logits = numpy(decoder(target, outputs, states, mask))
     assert logits.shape == (3, 5, 15)
     memory = decoder.prepare_memory(outputs, states, mask)
     state = decoder.get_initial_state(states)
     for t in range(target.shape[1]):
         step_logits, state, weights = decoder.step(target[:, t], state, memory)
-        np.testing.assert_allclose(step_logits, logits[:, t], atol=1e-5)
+        np.testing.assert_allclose(numpy(step_logits), logits[:, t], atol=1e-5)
         if decoder.attention is None:
             assert weights is None
         else:
-            w = np.asarray(weights)
-            assert np.all(w[~np.asarray(mask)] == 0)
+            w = numpy(weights)
+            assert np.all(w[~numpy(mask)] == 0)
             np.testing.assert_allclose(w.sum(-1), 1.0, atol=1e-5)
 
 
@@ -83,9 +87,9 @@ def test_dropout_only_in_training():
     outputs, states, mask = encode("lstm", False)
     decoder = make("peeky")
     target = np.array([[2, 5, 6]] * 3, "int32")
-    a = decoder(target, outputs, states, mask)
-    np.testing.assert_allclose(a, decoder(target, outputs, states, mask))
-    assert not np.allclose(a, decoder(target, outputs, states, mask, training=True))
+    a = numpy(decoder(target, outputs, states, mask))
+    np.testing.assert_allclose(a, numpy(decoder(target, outputs, states, mask)))
+    assert not np.allclose(a, numpy(decoder(target, outputs, states, mask, training=True)))
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -160,14 +164,14 @@ def test_user_decoder_overrides_hooks_and_step_equals_call(cls):
     outputs, states, mask = encode("lstm", False)
     decoder = cls(15, 6, 8, num_layers=2)
     target = np.array([[2, 5, 6, 7, 0], [2, 9, 0, 0, 0], [2, 4, 4, 4, 4]], "int32")
-    logits = np.asarray(decoder(target, outputs, states, mask))
+    logits = numpy(decoder(target, outputs, states, mask))
     memory = decoder.prepare_memory(outputs, states, mask)
     state = decoder.get_initial_state(states)
     for t in range(target.shape[1]):
         step_logits, state, _ = decoder.step(target[:, t], state, memory)
-        np.testing.assert_allclose(step_logits, logits[:, t], atol=1e-5)
+        np.testing.assert_allclose(numpy(step_logits), logits[:, t], atol=1e-5)
     if cls is MeanContextDecoder:  # the hook is used: the outputs now matter, not only the state
-        moved = np.asarray(decoder(target, outputs + 1.0, states, mask))
+        moved = numpy(decoder(target, outputs + 1.0, states, mask))
         assert np.abs(moved - logits).max() > 1e-3
 
 
@@ -179,10 +183,10 @@ def test_attentional_layer_activation(activation, fn):
     memory = decoder.prepare_memory(outputs, states, mask)
     h = np.random.default_rng(0).normal(size=(3, 8)).astype("float32")
     combined, weights = decoder.combine_output(h, memory)
-    context = np.einsum("bs,bsh->bh", np.asarray(weights), np.asarray(outputs))
+    context = np.einsum("bs,bsh->bh", numpy(weights), numpy(outputs))
     kernel = np.asarray(decoder.attention_dense.kernel)
     expected = fn(np.concatenate([context, h], axis=-1) @ kernel)  # h~ = act(W_c [c; h]), no bias
-    np.testing.assert_allclose(combined, expected, atol=1e-5)
+    np.testing.assert_allclose(numpy(combined), expected, atol=1e-5)
     again = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(decoder))
     assert again.attention_activation == activation
     with pytest.raises(ValueError, match="attention_activation='tanhh'"):
@@ -223,8 +227,8 @@ def scheduled_pair(kind, cell="lstm"):
 def test_scheduled_sampling_at_zero_is_teacher_forcing(kind):
     sampled, plain, (outputs, states, mask), target = scheduled_pair(kind)
     assert sampled.steps_in_training and plain.steps_in_training == (kind == "input_feeding")
-    np.testing.assert_allclose(sampled(target, outputs, states, mask, training=True),
-                               plain(target, outputs, states, mask, training=True), atol=1e-5)
+    np.testing.assert_allclose(numpy(sampled(target, outputs, states, mask, training=True)),
+                               numpy(plain(target, outputs, states, mask, training=True)), atol=1e-5)
 
 
 @pytest.mark.parametrize("kind", ["plain", "luong_general"])
@@ -239,9 +243,9 @@ def test_scheduled_sampling_at_one_feeds_the_models_own_tokens(kind):
         decoder.output_dense.bias.assign(np.where(np.arange(15) == 5, 50.0, 0.0).astype("float32"))
     own = np.where(np.arange(5) == 0, 2, 5)[None].repeat(3, 0).astype("int32")
     sampled.sampling_probability.assign(1.0)
-    np.testing.assert_allclose(sampled(target, outputs, states, mask, training=True),
-                               plain(own, outputs, states, mask, training=True), atol=1e-4)
-    assert not np.allclose(plain(own, outputs, states, mask), plain(target, outputs, states, mask))
+    np.testing.assert_allclose(numpy(sampled(target, outputs, states, mask, training=True)),
+                               numpy(plain(own, outputs, states, mask, training=True)), atol=1e-4)
+    assert not np.allclose(numpy(plain(own, outputs, states, mask)), numpy(plain(target, outputs, states, mask)))
     # Inference (training=False) never samples: it reads the targets.
-    np.testing.assert_allclose(sampled(target, outputs, states, mask),
-                               plain(target, outputs, states, mask), atol=1e-5)
+    np.testing.assert_allclose(numpy(sampled(target, outputs, states, mask)),
+                               numpy(plain(target, outputs, states, mask)), atol=1e-5)

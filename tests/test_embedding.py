@@ -12,6 +12,9 @@ import pytest
 
 from keras_s2s.layers import Embedding
 
+# run on every backend: `KERAS_BACKEND=jax python -m pytest -m backend_matrix` (.ci/run)
+pytestmark = pytest.mark.backend_matrix
+
 IDS = np.array([[1, 1, 2, 1], [2, 3, 1, 1]], "int32")  # id 1 five times, 2 twice, 3 once
 COEF = np.random.default_rng(0).normal(size=(2, 4, 3)).astype("float32")
 START = np.random.default_rng(1).normal(size=(5, 3)).astype("float32")

@@ -1,9 +1,13 @@
 import keras
 import numpy as np
 import pytest
+from conftest import numpy
 
 from keras_s2s.layers import Encoder
 from keras_s2s.layers.encoder import reverse_padded
+
+# run on every backend: `KERAS_BACKEND=jax python -m pytest -m backend_matrix` (.ci/run)
+pytestmark = pytest.mark.backend_matrix
 
 CONFIGS = [
     dict(cell="lstm"),
@@ -22,13 +26,13 @@ def test_padding_invariance(config):
     for length in [1, 3, 5]:
         ids = rng.integers(1, 20, size=(2, length)).astype("int32")
         padded = np.concatenate([ids, np.zeros((2, 4), "int32")], axis=1)
-        out, states, mask = encoder(ids)
-        out_p, states_p, mask_p = encoder(padded)
-        np.testing.assert_allclose(np.asarray(out_p)[:, :length], out, atol=1e-5)
-        assert np.all(np.asarray(out_p)[:, length:] == 0)
+        out, states, mask = numpy(encoder(ids))
+        out_p, states_p, mask_p = numpy(encoder(padded))
+        np.testing.assert_allclose(out_p[:, :length], out, atol=1e-5)
+        assert np.all(out_p[:, length:] == 0)
         for s, s_p in zip(states, states_p):
             np.testing.assert_allclose(s_p, s, atol=1e-5)
-        assert np.asarray(mask_p).sum() == 2 * length
+        assert mask_p.sum() == 2 * length
 
 
 def test_shapes_and_state_count():
@@ -48,20 +52,20 @@ def test_residual_adds_layer_input():
     res.set_weights(plain.get_weights())
     first = plain.rnn_layers[0](plain.embedding(ids))[0]
     second = plain.rnn_layers[1](first)[0]
-    np.testing.assert_allclose(res(ids)[0], np.asarray(first) + np.asarray(second), atol=1e-5)
+    np.testing.assert_allclose(numpy(res(ids)[0]), numpy(first) + numpy(second), atol=1e-5)
 
 
 def test_reverse_source_reverses_real_tokens_only():
     ids = np.array([[5, 6, 7, 0, 0], [8, 9, 0, 0, 0]], "int32")
-    reversed_ids = np.asarray(reverse_padded(ids, ids != 0))
+    reversed_ids = numpy(reverse_padded(ids, ids != 0))
     np.testing.assert_array_equal(reversed_ids, [[7, 6, 5, 0, 0], [9, 8, 0, 0, 0]])
-    np.testing.assert_array_equal(reverse_padded(reversed_ids, ids != 0), ids)
+    np.testing.assert_array_equal(numpy(reverse_padded(reversed_ids, ids != 0)), ids)
     forward = Encoder(20, 4, 3)
     backward = Encoder(20, 4, 3, reverse_source=True)
     forward(ids)
     backward(ids)
     backward.set_weights(forward.get_weights())
-    np.testing.assert_allclose(backward(ids)[0], forward(reversed_ids)[0], atol=1e-6)
+    np.testing.assert_allclose(numpy(backward(ids)[0]), numpy(forward(reversed_ids)[0]), atol=1e-6)
 
 
 def test_config_round_trip():

@@ -19,7 +19,7 @@ def run_example(name, *args):
         sys.argv = argv
 
 
-@pytest.mark.in_background(seconds=20)
+@pytest.mark.slow
 def test_addition():
     results = run_example("addition", "--smoke")
     assert set(results) == {"baseline", "reversed", "peeky+reversed"}

@@ -196,11 +196,11 @@ def test_feature_model_keras_saved_model_tflite_parity(strategy, tmp_path):
 # ------------------------------------------------------------ user encoder
 class ConvGRUEncoder(keras.layers.Layer):
     """A user's encoder over frames from plain Keras layers (no keras_s2s
-    class): Conv1D over time, then a GRU. It declares `num_features`."""
+    class): Conv1D over time, then a GRU. It declares its source spec."""
 
     def __init__(self, num_features, units, **kwargs):
         super().__init__(**kwargs)
-        self.num_features = num_features
+        self.source_spec = keras_s2s.specs.FloatFrames(num_features)
         self.conv = keras.layers.Conv1D(units, 3, padding="same", activation="relu")
         self.gru = keras.layers.GRU(units, return_sequences=True, return_state=True)
 

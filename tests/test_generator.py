@@ -7,6 +7,9 @@ from conftest import reversal_data
 import keras_s2s
 from keras_s2s.losses import MaskedSparseCategoricalCrossentropy
 
+# run on every backend: `KERAS_BACKEND=jax python -m pytest -m backend_matrix` (.ci/run)
+pytestmark = pytest.mark.backend_matrix
+
 VARIANTS = {
     "plain": dict(),
     "peeky": dict(peeky=True),

@@ -1,8 +1,12 @@
 import keras
 import numpy as np
+import pytest
 
 from keras_s2s.losses import MaskedSparseCategoricalCrossentropy
 from keras_s2s.metrics import MaskedAccuracy, SequenceAccuracy
+
+# run on every backend: `KERAS_BACKEND=jax python -m pytest -m backend_matrix` (.ci/run)
+pytestmark = pytest.mark.backend_matrix
 
 
 def test_masked_cross_entropy_is_mean_over_real_tokens():

@@ -50,7 +50,6 @@ def train_once(policy, variant, addition):
     return history.history["loss"], accuracy.accuracy(), logits, model
 
 
-@pytest.mark.in_background(seconds=87)
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_mixed_precision_reaches_float32_accuracy(variant, addition):
     results = {policy: train_once(policy, variant, addition) for policy in POLICIES}

@@ -1,12 +1,15 @@
 import keras
 import numpy as np
 import pytest
-from conftest import reversal_data
+from conftest import numpy, reversal_data
 
 import keras_s2s
 from keras_s2s.layers import BaseAttention
 from keras_s2s.losses import MaskedSparseCategoricalCrossentropy
 from keras_s2s.metrics import MaskedAccuracy, SequenceAccuracy
+
+# run on every backend: `KERAS_BACKEND=jax python -m pytest -m backend_matrix` (.ci/run)
+pytestmark = pytest.mark.backend_matrix
 
 
 @keras.saving.register_keras_serializable(package="keras_s2s_tests")
@@ -173,7 +176,7 @@ def test_reverse_source_model_sees_reversed_tokens():
     for i, n in enumerate(lengths):
         reversed_src[i, :n] = reversed_src[i, :n][::-1]
     np.testing.assert_allclose(
-        backward(x), forward({"source_ids": reversed_src, "target_ids": x["target_ids"]}),
+        numpy(backward(x)), numpy(forward({"source_ids": reversed_src, "target_ids": x["target_ids"]})),
         atol=1e-6,
     )
 

@@ -10,6 +10,9 @@ from conftest import BACKEND
 import keras_s2s
 from keras_s2s import export
 
+# run on every backend: `KERAS_BACKEND=jax python -m pytest -m backend_matrix` (.ci/run)
+pytestmark = pytest.mark.backend_matrix
+
 SOURCE_VOCAB, TARGET_VOCAB, MAX_LENGTH = 14, 11, 7
 
 

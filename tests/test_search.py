@@ -7,6 +7,9 @@ from keras import ops
 
 from keras_s2s.inference import beam_search, greedy_search, process_logits, sample_search
 
+# run on every backend: `KERAS_BACKEND=jax python -m pytest -m backend_matrix` (.ci/run)
+pytestmark = pytest.mark.backend_matrix
+
 PAD, BOS, EOS, A, B, C = 0, 2, 3, 4, 5, 6
 V = 7
 

@@ -16,6 +16,9 @@ from keras_s2s.text import CharTokenizer, WordTokenizer
 
 from test_search import BOS, EOS, MEMORY, STATE, TRAP, A, B, table_step
 
+# run on every backend: `KERAS_BACKEND=jax python -m pytest -m backend_matrix` (.ci/run)
+pytestmark = pytest.mark.backend_matrix
+
 SOURCE = CharTokenizer(list("abcdefgh"))
 TARGET = WordTokenizer(["A", "B", "C", "D", "E", "F"])
 

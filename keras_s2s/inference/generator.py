@@ -8,16 +8,19 @@ Generation and export accept any pair of layers that honour two protocols
   of float `[B, Hs]` (its final state), `mask` bool `[B, S]`, `True` at real
   source tokens. An optional `vocab_size` attribute turns on the id-range
   checks; an optional `reverse_source` attribute (bool) says the outputs are
-  in reversed source order (attention is mapped back). An encoder with a
-  `num_features` attribute F reads float frames `[B, S, F]` instead of ids
-  (its `outputs` and `mask` may have fewer steps than S, e.g. a pyramidal
-  encoder; attention weights are over those steps).
+  in reversed source order (attention is mapped back). An optional
+  `source_spec` (`keras_s2s.specs`) says what the source is when it is not
+  token ids, e.g. `FloatFrames(F)`: float frames `[B, S, F]` (its `outputs`
+  and `mask` may have fewer steps than S, e.g. a pyramidal encoder;
+  attention weights are over those steps). Generation and export ask that
+  spec how to check, feed and serve the source.
 - **Decoder**: a Keras layer with
   `prepare_memory(outputs, states, mask) -> dict` (batch-first tensors,
   always holding `mask`), `get_initial_state(states) -> list`, and
   `step(token_ids [B], state, memory) -> (logits [B, V], state, weights)`
   (`weights` float `[B, S]` or `None`), and a `vocab_size` attribute V. An
-  `attention` attribute that is not `None` means `step` returns weights.
+  `attention` attribute that is not `None` means `step` returns weights; an
+  optional `target_spec` names its target (token ids `target_ids` by default).
 
 `keras_s2s.Encoder` and the package's decoders honour both.
 """
@@ -28,6 +31,7 @@ from keras import ops
 
 from keras_s2s import _checks
 from keras_s2s import limits
+from keras_s2s import specs
 from keras_s2s.inference import strategies as strategies_lib
 from keras_s2s.inference.strategies import MAX_SEED
 from keras_s2s.layers.encoder import reverse_padded
@@ -51,18 +55,17 @@ def _blank_empty_sources(result, memory):
 
 
 class _EncodeLayer(keras.layers.Layer):
-    """source_ids -> {"state": [...], "memory": {...}} (not serialized)."""
+    """source -> {"state": [...], "memory": {...}} (not serialized)."""
 
-    def __init__(self, encoder, decoder, source_vocab_size, **kwargs):
+    def __init__(self, encoder, decoder, source_spec, **kwargs):
         super().__init__(**kwargs)
         self.encoder = encoder
         self.decoder = decoder
-        self.source_vocab_size = source_vocab_size
+        self.source_spec = source_spec
 
-    def call(self, source_ids):
-        if self.source_vocab_size is not None:  # whatever the encoder checks itself
-            source_ids = _checks.ids_in_range("source_ids", source_ids, self.source_vocab_size)
-        outputs, states, mask = self.encoder(source_ids)
+    def call(self, source):
+        source = self.source_spec.check_in_graph(source)  # whatever the encoder checks itself
+        outputs, states, mask = self.encoder(source)
         return {
             "state": self.decoder.get_initial_state(states),
             "memory": self.decoder.prepare_memory(outputs, states, mask),
@@ -106,10 +109,12 @@ class Seq2SeqGenerator:
             "state": [...]}` plus `"attention"` float `[B, S]` (in the
             source's order, also with `reverse_source`) for attention decoders.
         has_attention: bool.
+        source_spec: what the encoder reads (`keras_s2s.specs.TokenIds`
+            int32 `[B, S]` named `source_ids`, `FloatFrames` float32
+            `[B, S, F]` named `source_features`, or the encoder's own).
+        target_spec: what the decoder writes (`TokenIds`, `target_ids`).
         source_vocab_size, target_vocab_size: ints (`source_vocab_size` is
-            `None` for an encoder without one, e.g. over frames).
-        num_features: int F for an encoder over float frames, else `None`;
-            then `encoder` takes `source_features` float32 `[B, S, F]`.
+            `None` for a source without one, e.g. frames).
 
     Example, driving the decoder yourself (e.g. an interactive chatbot that
     shows tokens as they come):
@@ -152,10 +157,11 @@ class Seq2SeqGenerator:
         self.encoder_layer = encoder
         self.decoder_layer = decoder
         self.has_attention = getattr(decoder, "attention", None) is not None
-        self.source_vocab_size = getattr(encoder, "vocab_size", None)
-        self.num_features = getattr(encoder, "num_features", None)
+        self.source_spec = specs.source_spec_of(encoder)
+        self.target_spec = specs.target_spec_of(decoder)
+        self.source_vocab_size = getattr(self.source_spec, "vocab_size", None)
         self.target_vocab_size = decoder.vocab_size
-        self._encode = _EncodeLayer(encoder, decoder, self.source_vocab_size, name="encode")
+        self._encode = _EncodeLayer(encoder, decoder, self.source_spec, name="encode")
         self._step = _StepLayer(decoder, bool(getattr(encoder, "reverse_source", False)), name="step")
         self._functions = {}
         self.encoder, self.decoder_step = self._make_models()
@@ -182,20 +188,8 @@ class Seq2SeqGenerator:
             parts.append(self.model)
         return all(part.built for part in parts)
 
-    @property
-    def source_spec(self):
-        """`tf.TensorSpec` of a batch of sources: int32 `[B, S]` ids named
-        `source_ids`, or float32 `[B, S, F]` frames named `source_features`
-        for an encoder with `num_features`."""
-        import tensorflow as tf  # a TensorSpec on every backend (exports are TensorFlow)
-
-        if self.num_features is None:
-            return tf.TensorSpec([None, None], tf.int32, name="source_ids")
-        return tf.TensorSpec([None, None, self.num_features], tf.float32, name="source_features")
-
     def _make_models(self):
-        source = keras.Input(batch_shape=self.source_spec.shape, dtype=self.source_spec.dtype,
-                             name=self.source_spec.name)
+        source = self.source_spec.keras_input()
         encoded = self._encode(source)
         encoder = keras.Model(source, encoded, name="inference_encoder")
 
@@ -250,7 +244,7 @@ class Seq2SeqGenerator:
             `[B, K, T, S]` for attention decoders when requested.
         """
         strategy = self.strategy(strategy, **options)
-        source_ids = ops.convert_to_tensor(source_ids, "int32" if self.num_features is None else "float32")
+        source_ids = ops.convert_to_tensor(source_ids, self.source_spec.dtype)
         encoded = self._encode(source_ids)
         memory_steps = ops.shape(encoded["memory"]["mask"])[1]
         aux_shape = (memory_steps,) if self.has_attention and return_attention else None
@@ -282,10 +276,11 @@ class Seq2SeqGenerator:
         """Generates target ids for a batch of sources, in one compiled graph.
 
         Args:
-            source_ids: int array or tensor `[B, S]`, right-padded with 0,
-                ids in `[0, source_vocab_size)`; for an encoder with
-                `num_features` F, float frames `[B, S, F]` right-padded with
-                all-zero frames (finite values).
+            source_ids: a batch of the encoder's source (`source_spec`,
+                which checks it): int array or tensor `[B, S]`, right-padded
+                with 0, ids in `[0, source_vocab_size)`; for `FloatFrames(F)`,
+                float frames `[B, S, F]` right-padded with all-zero frames
+                (finite values).
             max_length: int T in [1, `keras_s2s.limits.MAX_GENERATION_LENGTH`],
                 the most tokens generated per sequence (EOS included).
             strategy: a strategy object (`keras_s2s.GreedySearch()`,
@@ -332,7 +327,7 @@ class Seq2SeqGenerator:
                 `num_beams` above the target vocabulary size, or a `seed`
                 outside [0, 2**31 - 1].
         """
-        source_ids = self._check_source_ids(source_ids)
+        source_ids = self.source_spec.prepare(source_ids)
         max_length = _checks.positive_int("max_length", max_length, limits.MAX_GENERATION_LENGTH)
         strategy = self.strategy(
             strategy, temperature=temperature, top_k=top_k, top_p=top_p, num_beams=num_beams,
@@ -369,7 +364,7 @@ class Seq2SeqGenerator:
             # The search builds its own while loop: nothing for AutoGraph to convert.
             traced = tf.function(
                 tf.autograph.experimental.do_not_convert(run),
-                input_signature=[self.source_spec, tf.TensorSpec([], tf.int32)],
+                input_signature=[self.source_spec.tensor_spec(), tf.TensorSpec([], tf.int32)],
                 jit_compile=jit_compile,
             )
             return lambda source, seed: traced(tf.constant(source), tf.constant(seed))
@@ -405,38 +400,6 @@ class Seq2SeqGenerator:
                     seen.add(id(v))
                     variables.append(v)
         return variables
-
-    def _check_source_ids(self, source_ids):
-        if isinstance(source_ids, (list, tuple)):
-            source_ids = np.asarray(source_ids)
-        if self.num_features is not None:
-            return self._check_features(source_ids)
-        _checks.check_ids("source_ids", source_ids)
-        ids = np.asarray(source_ids)
-        bad = None
-        if self.source_vocab_size is not None:
-            bad = _checks.first_out_of_range(ids, self.source_vocab_size)
-        if bad is not None:
-            raise ValueError(
-                f"`source_ids` must be in [0, {self.source_vocab_size}) (the model's "
-                f"source vocabulary). Received: an id {bad}."
-            )
-        if ids.shape[1] == 0:  # no time steps: decode from an all-padding source
-            ids = np.zeros((ids.shape[0], 1), ids.dtype)
-        return ids.astype(np.int32)
-
-
-    def _check_features(self, features):
-        _checks.check_frames("source", features, self.num_features)
-        frames = np.asarray(features, np.float32)
-        if not np.all(np.isfinite(frames)):
-            raise ValueError(
-                "`source` frames must be finite. Received: a NaN or infinity at index "
-                f"{tuple(int(i) for i in np.argwhere(~np.isfinite(frames))[0])}."
-            )
-        if frames.shape[1] == 0:  # no time steps: decode from an all-padding source
-            frames = np.zeros((frames.shape[0], 1, frames.shape[2]), np.float32)
-        return frames
 
 
 def _find_part(model, name):

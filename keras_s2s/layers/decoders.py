@@ -29,6 +29,7 @@ from keras_s2s.layers import attention as attention_lib
 from keras_s2s.layers.embedding import Embedding
 from keras_s2s.layers.encoder import CELLS, make_rnn
 from keras_s2s.sampling import sample_ids
+from keras_s2s.specs import TokenIds
 
 
 def _broadcast_time(context, like):
@@ -79,6 +80,7 @@ class _RNNDecoder(keras.layers.Layer):
         if scheduled_sampling:
             self._sampling_seed = keras.random.SeedGenerator(name="sampling_seed")
         self.vocab_size = _checks.positive_int("vocab_size", vocab_size, limits.MAX_VOCAB_SIZE)
+        self.target_spec = TokenIds(self.vocab_size, name="target_ids")
         self.embedding_dim = _checks.positive_int("embedding_dim", embedding_dim, limits.MAX_UNITS)
         self.units = _checks.positive_int("units", units, limits.MAX_UNITS)
         self.cell = _checks.one_of("cell", cell, CELLS)
@@ -249,8 +251,8 @@ class _RNNDecoder(keras.layers.Layer):
         source_mask=None,
         training=None,
     ):
-        _checks.check_ids("target_ids", target_ids)
-        target_ids = _checks.ids_in_range("target_ids", target_ids, self.vocab_size)
+        self.target_spec.check_batch(target_ids)
+        target_ids = self.target_spec.check_in_graph(target_ids)
         if source_mask is None:
             source_mask = ops.ones(ops.shape(encoder_outputs)[:2], dtype="bool")
         memory = self.prepare_memory(encoder_outputs, encoder_states, source_mask)

@@ -6,6 +6,7 @@ from keras import ops
 from keras_s2s import _checks
 from keras_s2s import limits
 from keras_s2s.layers.embedding import Embedding
+from keras_s2s.specs import TokenIds
 
 CELLS = ("lstm", "gru")
 
@@ -224,6 +225,7 @@ class Encoder(RNNStack):
         self.vocab_size = _checks.positive_int("vocab_size", vocab_size, limits.MAX_VOCAB_SIZE)
         self.embedding_dim = _checks.positive_int("embedding_dim", embedding_dim, limits.MAX_UNITS)
         self.reverse_source = bool(reverse_source)
+        self.source_spec = TokenIds(self.vocab_size)
 
     def build(self, source_ids_shape):
         self.embedding = Embedding(
@@ -233,8 +235,8 @@ class Encoder(RNNStack):
         self._build_stack(self.embedding_dim)
 
     def call(self, source_ids, training=None):
-        _checks.check_ids("source_ids", source_ids)
-        source_ids = _checks.ids_in_range("source_ids", source_ids, self.vocab_size)
+        self.source_spec.check_batch(source_ids)
+        source_ids = self.source_spec.check_in_graph(source_ids)
         mask = ops.not_equal(source_ids, 0)
         if self.reverse_source:
             source_ids = reverse_padded(source_ids, mask)

@@ -7,39 +7,9 @@ from keras import ops
 from keras_s2s import _checks
 from keras_s2s import limits
 from keras_s2s.layers.encoder import RNNStack
-
-
-def frame_mask(features):
-    """The padding mask of right-padded frames: trailing all-zero frames are
-    padding, every frame up to the last non-zero one is real (an all-zero
-    frame inside a sequence stays real).
-
-    Args:
-        features: float `[B, S, F]`.
-
-    Returns:
-        bool `[B, S]`, `True` at real frames.
-    """
-    nonzero = ops.any(ops.not_equal(features, 0), axis=-1)
-    positions = ops.arange(1, ops.shape(features)[1] + 1, dtype="int32")
-    lengths = ops.max(ops.where(nonzero, positions[None, :], 0), axis=1)
-    return positions[None, :] <= lengths[:, None]
-
-
-def mask_from_lengths(features, lengths):
-    """`features` with the frames at and after `lengths` set to zero, so that
-    `frame_mask` sees `lengths` (for signatures that take lengths).
-
-    Args:
-        features: float `[B, S, F]`.
-        lengths: int `[B]`, real frames per row (clipped to [0, S]).
-
-    Returns:
-        float `[B, S, F]`.
-    """
-    positions = ops.arange(ops.shape(features)[1], dtype="int32")
-    keep = positions[None, :] < ops.cast(lengths, "int32")[:, None]
-    return ops.where(keep[:, :, None], features, ops.zeros_like(features))
+from keras_s2s.specs import FloatFrames
+from keras_s2s.specs import frame_mask
+from keras_s2s.specs import mask_from_lengths  # noqa: F401 (their home before 0.2)
 
 
 @keras.saving.register_keras_serializable(package="keras_s2s")
@@ -113,6 +83,7 @@ class FeatureEncoder(RNNStack):
         super().__init__(units, cell=cell, num_layers=num_layers, bidirectional=bidirectional,
                          residual=residual, dropout=dropout, **kwargs)
         self.num_features = _checks.positive_int("num_features", num_features, limits.MAX_UNITS)
+        self.source_spec = FloatFrames(self.num_features)
         self.pyramid_layers = _checks.non_negative_int("pyramid_layers", pyramid_layers)
         if self.pyramid_layers >= self.num_layers:
             raise ValueError(
@@ -160,9 +131,9 @@ class FeatureEncoder(RNNStack):
         self._build_stack(self.num_features, self.pyramid_layers)
 
     def call(self, features, training=None):
-        _checks.check_frames("features", features, self.num_features)
+        self.source_spec.check_batch(features, "features")
         features = ops.cast(features, "float32")
-        mask = frame_mask(features)
+        mask = self.source_spec.mask(features)
         x = features
         if self.normalization is not None:
             x = self.normalization(x) * ops.expand_dims(ops.cast(mask, x.dtype), -1)
