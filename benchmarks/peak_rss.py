@@ -33,7 +33,7 @@ print(json.dumps({"peak_rss_mb": int(re.search(r"VmHWM:\\s+(\\d+) kB", status).g
 CHILDREN = {
     "import keras_s2s": "import keras_s2s",
     "training (keras-s2s train g2p, 1 epoch)": """
-from keras_s2s import cli
+from keras_s2s.runs import cli
 cli.main(["train", "g2p", "--epochs", "1", "--run-dir", {run_dir!r}, "--quiet", "--max-eval-examples", "100"]
          + {train_extra!r})
 """,
@@ -74,7 +74,7 @@ def child_peak_rss(code):
 
 def export_run(run_dir, folder):
     """SavedModel and `.tflite` of a run via `keras-s2s export` (smoke mode exports the run it just trained)."""
-    from keras_s2s import cli
+    from keras_s2s.runs import cli
 
     for fmt, out in (("saved_model", folder / "sm"), ("tflite", folder / "m.tflite")):
         if cli.main(["export", str(run_dir), "--format", fmt, "--out", str(out)]) != 0:

@@ -7,9 +7,9 @@ Data: `keras_s2s.datasets.morse_audio()` keys CMUdict words as tones (12-25
 wpm, 500-900 Hz, timing jitter) in white noise and computes log-mel frames
 with `tf.signal`; test words are unseen in training. Model: a pyramidal
 bidirectional `FeatureEncoder` (Listen, Attend and Spell's time halving) with
-feature normalization, and an attention decoder over letters
-(`keras_s2s.feature_runs.train_morse`, which `keras-s2s train morse` runs
-too). Metrics: CER and WER (`tf.edit_distance`) on held-out words at 10 and
+feature normalization, and an attention decoder over letters: the registered
+task `morse` (`keras_s2s.runs.TASKS["morse"]`, what `keras-s2s train morse`
+runs), trained by the one `keras_s2s.runs.train` every task uses. Metrics: CER and WER (`tf.edit_distance`) on held-out words at 10 and
 20 dB SNR; an attention heatmap from audio frames to letters; a SavedModel
 whose `serving_default` takes `source_features` + `lengths` and returns text.
 """
@@ -18,7 +18,7 @@ import argparse
 import pathlib
 
 import keras_s2s
-from keras_s2s import feature_runs
+from keras_s2s import runs
 
 
 def main(argv=None):
@@ -29,21 +29,25 @@ def main(argv=None):
     parser.add_argument("--out", default="runs/morse", help="the run directory")
     parser.add_argument("--smoke", action="store_true")
     args = parser.parse_args(argv)
-    options = dict(examples=args.examples, epochs=args.epochs, units=args.units)
+    options = dict(max_train_examples=args.examples, epochs=args.epochs, units=args.units)
     if args.smoke:
-        options = dict(examples=128, epochs=1, units=16, num_test=16)
-    metrics = feature_runs.train_morse(args.out, verbose=0 if args.smoke else 2, **options)
-    for name, result in metrics["results"].items():
-        print(f"{name}: greedy CER {result['greedy']['cer']:.2%} WER {result['greedy']['wer']:.2%}; "
-              f"beam 4 CER {result['beam4']['cer']:.2%} WER {result['beam4']['wer']:.2%}")
+        options = dict(max_train_examples=128, epochs=1, units=16, max_eval_examples=16)
+    config = runs.task_config("morse", **options)  # beam search (4 beams) in the final evaluation
+    metrics = runs.train(config, args.out, verbose=0 if args.smoke else 2)
+    run = runs.Run.load(args.out)
+    splits = runs.load_splits(config, names=run.task.test_splits)
+    results = {}
+    for name, split in splits.items():
+        greedy, _ = run.evaluate(split, num_beams=1)
+        results[name] = {"greedy": greedy, "beam4": metrics[name]}
+        print(f"{name}: greedy CER {greedy['cer']:.2%} WER {greedy['wer']:.2%}; "
+              f"beam 4 CER {metrics[name]['cer']:.2%} WER {metrics[name]['wer']:.2%}")
 
     # Serve it: frames + lengths in, text out.
-    model, letters, stored = feature_runs.load_morse_run(args.out)
-    generator = keras_s2s.build_inference_model(model)
-    path = keras_s2s.export_saved_model(generator, pathlib.Path(args.out) / "saved_model",
-                                        max_length=stored["max_length"], target_tokenizer=letters)
+    path = keras_s2s.export_saved_model(run.generator, pathlib.Path(args.out) / "saved_model",
+                                        max_length=run.max_length, target_tokenizer=run.target_tokenizer)
     print(f"SavedModel: {path}")
-    return metrics
+    return {**metrics, "results": results}
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from keras_s2s import cli
+from keras_s2s.runs import cli
 
 TINY = ["--epochs", "1", "--units", "16", "--embedding-dim", "8", "--max-train-examples", "400",
         "--max-eval-examples", "40", "--quiet"]
@@ -72,8 +72,7 @@ def test_model_flags_and_run_fields_come_from_build_seq2seq(capsys):
 
     signature = inspect.signature(keras_s2s.build_seq2seq).parameters
     text_options = [n for n, p in signature.items() if p.kind is p.KEYWORD_ONLY
-                    and n not in ("name", "num_features", "pyramid_layers", "normalize_features",
-                                  "scheduled_sampling")]
+                    and n not in ("name", "num_features", "scheduled_sampling")]
     fields = [f.name for f in dataclasses.fields(runs.TrainConfig)]
     assert [f for f in fields if f in signature] == text_options  # residual, encoder_units too
     parser = cli.build_parser()
@@ -89,7 +88,7 @@ def test_model_flags_and_run_fields_come_from_build_seq2seq(capsys):
         return {k: v for k, v in vars(args).items() if k in fields}
 
     assert "attention" not in parsed()  # not given is absent, not None
-    assert parsed("--attention", "none")["attention"] == "none"
+    assert parsed("--attention", "none")["attention"] is None
     assert parsed("--encoder-units", "32", "--residual")["encoder_units"] == 32
     config = runs.task_config("g2p", attention=None)
     assert config.attention is None and config.bidirectional  # None is a value, not "not given"
@@ -112,21 +111,22 @@ def test_train_morse_smoke_evaluate_and_export(tmp_path, capsys):
     assert cli.main(["train", "morse", "--run-dir", str(run_dir), "--epochs", "1", "--units", "16",
                      "--max-train-examples", "64", "--max-eval-examples", "24", "--quiet"]) == 0
     out = capsys.readouterr().out
-    assert "test_10db: greedy CER" in out and "test_20db" in out
+    assert "test_10db: 24 examples" in out and "CER" in out and "test_20db" in out
     for name in ["config.json", "metrics.json", "model.keras", "target_tokenizer.json", "history.csv",
                  "attention.png"]:
         assert (run_dir / name).is_file(), name
-    assert cli.main(["evaluate", str(run_dir)]) == 0
+    assert not (run_dir / "source_tokenizer.json").exists()  # frames in: no source text
+    assert cli.main(["evaluate", str(run_dir), "--num-beams", "4"]) == 0  # the config's beams
     scores = json.loads(capsys.readouterr().out)
-    stored = json.loads((run_dir / "metrics.json").read_text())["results"]
-    assert scores == stored  # the test audio renders again exactly
+    stored = json.loads((run_dir / "metrics.json").read_text())
+    assert scores == {name: stored[name] for name in ("test_10db", "test_20db")}  # the audio renders again exactly
     assert cli.main(["export", str(run_dir), "--format", "saved_model", "--out", str(tmp_path / "sm")]) == 0
     assert (tmp_path / "sm" / "1" / "saved_model.pb").is_file()
     assert cli.main(["export", str(run_dir), "--format", "tflite", "--out", str(tmp_path / "m.tflite")]) == 0
     assert cli.main(["predict", str(run_dir), "x"]) == 2
-    assert "audio frames" in capsys.readouterr().err
-    assert cli.main(["train", "morse", "--attention", "bahdanau", "--run-dir", str(run_dir)]) == 2
-    assert "--attention" in capsys.readouterr().err
+    assert "not text" in capsys.readouterr().err
+    assert cli.main(["evaluate", str(run_dir), "--split", "test"]) == 2
+    assert "test_10db" in capsys.readouterr().err  # names the splits it has
 
 
 @pytest.mark.slow

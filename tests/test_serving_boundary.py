@@ -16,7 +16,8 @@ import pytest
 import tensorflow as tf
 
 import keras_s2s
-from keras_s2s import cli, export, limits, runs
+from keras_s2s import export, limits, runs
+from keras_s2s.runs import cli
 from keras_s2s.text import CharTokenizer, WordTokenizer, load_tokenizer
 
 SOURCE = CharTokenizer(list("abcdefghijklmnop"))
@@ -209,7 +210,8 @@ def test_row6_bad_run_files_and_arguments_exit_2(run_dir, capsys, tmp_path):
         with pytest.raises(SystemExit) as exit_info:
             cli.main(["predict", str(run_dir), "hello", "--num-beams", beams])
         assert exit_info.value.code == 2
-        assert "argument --num-beams: expected an int >= 1" in capsys.readouterr().err
+        err = capsys.readouterr().err
+        assert "argument --num-beams: setting 'num_beams' must be" in err and "[1, 256]" in err
     with pytest.raises(ValueError, match="num_beams=0"):
         runs.Run.load(run_dir).translate(["hello"], num_beams=0)
     # TSV corpora: a single line is refused before training, a huge line is skipped

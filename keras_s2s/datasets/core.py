@@ -14,10 +14,14 @@ class Split:
     """One split of a parallel dataset.
 
     Attributes:
-        sources: list of str, one per example.
+        sources: list, one per example: str for text sources, float32
+            arrays `[S_i, F]` for frame sources (`morse_audio`).
         targets: list of str, one per example (the first reference).
         references: list of lists of str: every acceptable target of each
             example (several pronunciations of a word in G2P).
+
+    A dataset with more per-example fields subclasses it (`AudioSplit` adds
+    `snr_db`); every field is a list of one entry per example.
     """
 
     sources: list
@@ -28,8 +32,8 @@ class Split:
         return len(self.sources)
 
     def head(self, n):
-        """The first `n` examples as a new `Split` (for smoke runs and subsets)."""
-        return Split(self.sources[:n], self.targets[:n], self.references[:n])
+        """The first `n` examples as a new split of the same kind (for smoke runs and subsets)."""
+        return type(self)(**{f.name: getattr(self, f.name)[:n] for f in dataclasses.fields(self)})
 
 
 def _split(sources, targets, references=None):

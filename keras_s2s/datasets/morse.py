@@ -14,6 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_s2s import _checks
+from keras_s2s.datasets.core import Split
 
 MORSE = {
     "a": ".-", "b": "-...", "c": "-.-.", "d": "-..", "e": ".", "f": "..-.", "g": "--.",
@@ -29,26 +30,25 @@ RAMP = 0.004  # s, raised-cosine key ramps (no clicks)
 
 
 @dataclasses.dataclass(frozen=True)
-class AudioSplit:
-    """One split of an audio-to-text dataset.
+class AudioSplit(Split):
+    """One split of an audio-to-text dataset: a `Split` whose `sources` are
+    float32 log-mel frames `[S_i, F]` (never all zero) and `targets` the
+    transcripts, with each example's signal-to-noise ratio.
 
     Attributes:
-        features: list of float32 arrays `[S_i, F]`, one per example
-            (log-mel frames, never all zero).
-        texts: list of str, the transcripts.
         snr_db: list of float, each example's signal-to-noise ratio (dB).
+        features, texts: `sources` and `targets` by their names here.
     """
 
-    features: list
-    texts: list
     snr_db: list
 
-    def __len__(self):
-        return len(self.texts)
+    @property
+    def features(self):
+        return self.sources
 
-    def head(self, n):
-        """The first `n` examples as a new split."""
-        return AudioSplit(self.features[:n], self.texts[:n], self.snr_db[:n])
+    @property
+    def texts(self):
+        return self.targets
 
     def padded(self):
         """`pad_frames(self.features)`."""
@@ -224,7 +224,7 @@ def morse_audio(num_examples=12000, num_test=500, *, snr_db=(5.0, 25.0), test_sn
         features = []
         for start in range(0, len(waves), 512):  # bounded STFT batches
             features.extend(log_mel(waves[start : start + 512]))
-        return AudioSplit(features, list(texts), levels)
+        return AudioSplit(features, list(texts), [[t] for t in texts], levels)
 
     wanted = None if splits is None else set(splits)
     drawn = {"train": (*draw(num_examples, train_words), snr_db),
