@@ -125,11 +125,9 @@ def export_saved_model(
     source_tokenizer=None,
     target_tokenizer=None,
     strategy="greedy",
-    num_beams=None,
-    length_penalty=None,
-    num_return_sequences=None,
     max_source_length=None,
     version=1,
+    **options,
 ):
     """Writes a SavedModel for TF Serving under `export_dir/<version>/`.
 
@@ -181,9 +179,10 @@ def export_saved_model(
         strategy: a deterministic strategy object (`GreedySearch()`,
             `BeamSearch(num_beams, length_penalty, num_return_sequences)`,
             your own) or `"greedy"` / `"beam"`. Defaults to `"greedy"`.
-        num_beams, length_penalty, num_return_sequences: options of
-            `"beam"` (see `keras_s2s.BeamSearch`); not allowed beside a
-            strategy object. Default to 4, 0.6 and 1.
+        **options: constructor arguments of the named strategy
+            (`num_beams`, `length_penalty`, `num_return_sequences` of
+            `"beam"`; see `keras_s2s.inference.strategies.get`); not allowed
+            beside a strategy object.
         max_source_length: positive int, the longest source read (longer
             ones are truncated). Defaults to
             `keras_s2s.limits.MAX_SOURCE_LENGTH` (256) for ids and
@@ -204,10 +203,7 @@ def export_saved_model(
     max_length = _checks.positive_int("max_length", max_length, limits.MAX_GENERATION_LENGTH)
     max_source_length = _max_source_length(generator, max_source_length)
     version = _checks.positive_int("version", version)
-    strategy = _deterministic(generator.strategy(
-        strategy, num_beams=num_beams, length_penalty=length_penalty,
-        num_return_sequences=num_return_sequences,
-    ))
+    strategy = _deterministic(generator.strategy(strategy, **options))
     _check_tokenizers(generator, source_tokenizer, target_tokenizer)
     endpoints = _Endpoints(generator, source_tokenizer, target_tokenizer, strategy=strategy,
                            max_length=max_length, max_source_length=max_source_length)

@@ -86,6 +86,25 @@ def test_beam_of_one_equals_greedy_and_beam_scores_are_the_models(variant):
     np.testing.assert_allclose(beam4["scores"].reshape(-1), expected, rtol=1e-4)
 
 
+@pytest.mark.parametrize("variant", [pytest.param("peeky", marks=pytest.mark.matrix_extra), "reversed_source"])
+def test_beams_share_one_memory_row_per_source_and_match_a_tiled_memory(variant):
+    """The package's decoders take memory `[B, ...]` beside `[B * K]` beams
+    (attention: K queries of one memory); a decoder that opts out gets the
+    memory copied K times. Both give the same hypotheses."""
+    model = sharp_model(**VARIANTS[variant])
+    shared = keras_s2s.build_inference_model(model)
+    model.get_layer("decoder").shares_memory = False  # this instance opts out
+    tiled = keras_s2s.build_inference_model(model)
+    assert shared.step_fn.shares_memory and not tiled.step_fn.shares_memory
+    beam = keras_s2s.BeamSearch(num_beams=3, num_return_sequences=3)
+    src = sources(5, 2)
+    got, expected = (g.generate(src, max_length=6, strategy=beam) for g in (shared, tiled))
+    np.testing.assert_array_equal(got["ids"], expected["ids"])
+    np.testing.assert_allclose(got["scores"], expected["scores"], rtol=1e-5)
+    if "attention" in expected:
+        np.testing.assert_allclose(got["attention"], expected["attention"], atol=1e-5)
+
+
 # On JAX and PyTorch, reversed_source (Bahdanau over reversed sources) stands for bahdanau too: each variant
 # compiles a search per source length there (~30 s).
 @pytest.mark.parametrize("variant", [pytest.param("bahdanau", marks=pytest.mark.matrix_extra),

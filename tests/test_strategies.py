@@ -112,6 +112,22 @@ def test_sample_seed_in_the_constructor_and_override():
     assert not np.array_equal(a["ids"], c["ids"])
 
 
+@pytest.mark.parametrize("shares", [False, True])
+def test_beams_read_one_memory_row_per_source_when_the_step_shares_it(shares):
+    seen = []
+    table = table_step(TRAP)
+
+    def step_fn(tokens, state, memory, index):
+        seen.append((int(ops.shape(tokens)[0]), int(ops.shape(memory["mask"])[0])))
+        return table(tokens, state, memory, index)
+
+    step_fn.shares_memory = shares
+    out = keras_s2s.BeamSearch(num_beams=3, length_penalty=0.0).search(
+        step_fn, STATE, MEMORY, max_length=4, bos_id=BOS, eos_id=EOS)
+    assert seen and set(seen) == {(6, 2 if shares else 6)}  # 2 sources x 3 beams; memory copied or not
+    np.testing.assert_array_equal(out["ids"][:, 0], [[B, EOS, 0, 0]] * 2)  # the same search either way
+
+
 class ForbidA(keras_s2s.GreedySearch):
     """Greedy that never emits token A (a constrained vocabulary)."""
 

@@ -20,7 +20,10 @@ Generation and export accept any pair of layers that honour two protocols
   `step(token_ids [B], state, memory) -> (logits [B, V], state, weights)`
   (`weights` float `[B, S]` or `None`), and a `vocab_size` attribute V. An
   `attention` attribute that is not `None` means `step` returns weights; an
-  optional `target_spec` names its target (token ids `target_ids` by default).
+  optional `target_spec` names its target (token ids `target_ids` by default);
+  a true `shares_memory` attribute means `step` also takes memory of B rows
+  beside tokens and state of B * K rows (row `b * K + k` reads memory row
+  `b`), so beam search does not copy the memory K times.
 
 `keras_s2s.Encoder` and the package's decoders honour both.
 """
@@ -34,6 +37,7 @@ from keras_s2s import limits
 from keras_s2s import specs
 from keras_s2s.inference import strategies as strategies_lib
 from keras_s2s.inference.strategies import MAX_SEED
+from keras_s2s.layers.decoders import repeat_rows
 from keras_s2s.layers.encoder import reverse_padded
 from keras_s2s.models import DECODER_NAME, ENCODER_NAME
 from keras_s2s.special_tokens import BOS_ID, EOS_ID, PAD_ID
@@ -84,8 +88,8 @@ class _StepLayer(keras.layers.Layer):
         logits, state, weights = self.decoder.step(token_ids, state, memory)
         result = {"logits": logits, "state": state}
         if weights is not None:
-            if self.reverse_source:
-                weights = reverse_padded(weights, memory["mask"])  # back to the source's order
+            if self.reverse_source:  # back to the source's order
+                weights = reverse_padded(weights, repeat_rows(memory["mask"], weights))
             result["attention"] = weights
         return result
 
@@ -109,6 +113,11 @@ class Seq2SeqGenerator:
             "state": [...]}` plus `"attention"` float `[B, S]` (in the
             source's order, also with `reverse_source`) for attention decoders.
         has_attention: bool.
+        step_fn: `step_fn(token_ids, state, memory, index) -> (logits,
+            state, attention)`, the step function of
+            `keras_s2s.inference.search` over this model; its
+            `shares_memory` attribute is the decoder's (beam search then
+            keeps one memory row per source).
         source_spec: what the encoder reads (`keras_s2s.specs.TokenIds`
             int32 `[B, S]` named `source_ids`, `FloatFrames` float32
             `[B, S, F]` named `source_features`, or the encoder's own).
@@ -163,6 +172,7 @@ class Seq2SeqGenerator:
         self.target_vocab_size = decoder.vocab_size
         self._encode = _EncodeLayer(encoder, decoder, self.source_spec, name="encode")
         self._step = _StepLayer(decoder, bool(getattr(encoder, "reverse_source", False)), name="step")
+        self.step_fn = self._make_step_fn(bool(getattr(decoder, "shares_memory", False)))
         self._functions = {}
         self.encoder, self.decoder_step = self._make_models()
 
@@ -208,11 +218,16 @@ class Seq2SeqGenerator:
         return encoder, decoder_step
 
     # ------------------------------------------------------------ in graph
-    def step_fn(self, token_ids, state, memory, index):
-        """The step function of `keras_s2s.inference.search` for this model."""
-        del index
-        out = self._step(token_ids, state, memory)
-        return out["logits"], out["state"], out.get("attention")
+    def _make_step_fn(self, shares_memory):
+        """`step_fn`: the step function of `keras_s2s.inference.search` for
+        this model, its `shares_memory` attribute the decoder's."""
+        def step_fn(token_ids, state, memory, index):
+            del index
+            out = self._step(token_ids, state, memory)
+            return out["logits"], out["state"], out.get("attention")
+
+        step_fn.shares_memory = shares_memory
+        return step_fn
 
     def strategy(self, strategy="greedy", **options):
         """The strategy object for `strategy` (a name or an object) and its
@@ -263,15 +278,9 @@ class Seq2SeqGenerator:
         *,
         max_length,
         strategy="greedy",
-        temperature=None,
-        top_k=None,
-        top_p=None,
-        num_beams=None,
-        length_penalty=None,
-        num_return_sequences=None,
-        coverage_penalty=None,
         seed=None,
         jit_compile=False,
+        **options,
     ):
         """Generates target ids for a batch of sources, in one compiled graph.
 
@@ -285,17 +294,9 @@ class Seq2SeqGenerator:
                 the most tokens generated per sequence (EOS included).
             strategy: a strategy object (`keras_s2s.GreedySearch()`,
                 `SampleSearch(...)`, `BeamSearch(...)` or your own subclass),
-                or the shortcut `"greedy"`, `"sample"` or `"beam"` built from
-                the options below. Defaults to `"greedy"`.
-            temperature, top_k, top_p: for `"sample"`, see `SampleSearch`
-                (defaults 1, 0, 1).
-            num_beams, length_penalty, coverage_penalty: for `"beam"`, see
-                `BeamSearch` (defaults 4, 0.6, 0).
-            num_return_sequences: for `"sample"` and `"beam"`; must be 1 for
-                `"greedy"`. Defaults to 1.
-                The options above apply to a strategy name only; options
-                of another strategy are ignored; beside a strategy object
-                they are an error (set them on the object).
+                the one carrier of its options; or the shortcut `"greedy"`,
+                `"sample"` or `"beam"`, built with `**options` by
+                `keras_s2s.inference.strategies.get`. Defaults to `"greedy"`.
             seed: int in [0, 2**31 - 1], makes sampling reproducible;
                 distinct seeds give distinct draws. Overrides the strategy's
                 own `seed`. Defaults to `None` (the strategy's seed, else a
@@ -303,6 +304,12 @@ class Seq2SeqGenerator:
             jit_compile: bool, compile the search with XLA on TensorFlow. On
                 JAX the search always runs under `jax.jit` (XLA); on PyTorch
                 it runs eagerly without gradients. Defaults to `False`.
+            **options: constructor arguments of the named strategy only
+                (`temperature`, `top_k`, `top_p` of `SampleSearch`;
+                `num_beams`, `length_penalty`, `coverage_penalty` of
+                `BeamSearch`; `num_return_sequences` of both). An option of
+                another strategy, or any option beside a strategy object, is
+                a `ValueError`.
 
         Returns:
             A dict of NumPy arrays, the same for every strategy: `ids` int32
@@ -329,11 +336,7 @@ class Seq2SeqGenerator:
         """
         source_ids = self.source_spec.prepare(source_ids)
         max_length = _checks.positive_int("max_length", max_length, limits.MAX_GENERATION_LENGTH)
-        strategy = self.strategy(
-            strategy, temperature=temperature, top_k=top_k, top_p=top_p, num_beams=num_beams,
-            length_penalty=length_penalty, num_return_sequences=num_return_sequences,
-            coverage_penalty=coverage_penalty,
-        )
+        strategy = self.strategy(strategy, **options)
         seed = strategies_lib.check_seed(seed)
         if seed is None:
             seed = getattr(strategy, "seed", None)

@@ -19,7 +19,11 @@ The step function contract:
 - `state`: a nested structure of batch-first tensors `[N, ...]`, changed by
   every step; beam search reorders its rows when beams are re-ranked;
 - `memory`: a nested structure of batch-first tensors `[N, ...]`, constant
-  across steps (encoder outputs); strategies only tile it;
+  across steps (encoder outputs); strategies only tile it. A step function
+  with a true `shares_memory` attribute reads memory of B rows (one per
+  source) while tokens and state have N = B * K: row `b * K + k` reads memory
+  row `b`, so the loop does not copy the memory K times (the package's
+  decoders: attention reads `[B, S, H]` memory with `[B, K, H]` queries);
 - `index`: int32 scalar, the position being generated (0-based);
 - returns `logits` float `[N, V]`, the new `state`, and `aux`, a float
   tensor `[N, *aux_shape]` recorded at every step (attention weights), or
@@ -106,13 +110,15 @@ def fresh_seed(maximum):
 
 
 class DecodeContext(collections.namedtuple(
-        "DecodeContext", "batch max_length bos_id eos_id pad_id aux_shape seed source_mask")):
+        "DecodeContext", "batch max_length bos_id eos_id pad_id aux_shape seed source_mask shared_memory")):
     """What every hook of a strategy may read, fixed for one search.
 
     Fields: `batch` (int32 scalar B, sources), `max_length` (int T),
     `bos_id`, `eos_id`, `pad_id` (ints), `aux_shape` (tuple, or `None`:
     record nothing), `seed` (int32 scalar, for random strategies),
-    `source_mask` (bool `[B, S]`, the real source positions, or `None`)."""
+    `source_mask` (bool `[B, S]`, the real source positions, or `None`),
+    `shared_memory` (bool: the step function reads one memory row per
+    source; `tile_memory` then leaves the memory as it is)."""
 
 
 def dynamic_decode(strategy, step_fn, initial_state, memory, *, max_length, bos_id, eos_id, pad_id=0,
@@ -124,7 +130,8 @@ def dynamic_decode(strategy, step_fn, initial_state, memory, *, max_length, bos_
 
     - `initialize(context, initial_state, memory) -> (tokens, state, memory,
       carry)`: the first input tokens int32 `[N]`, the step state and memory
-      the loop runs with (tiled to N rows), and `carry`, a dict of
+      the loop runs with (state tiled to N rows, memory by `tile_memory`),
+      and `carry`, a dict of
       fixed-shape tensors that holds `"finished"` (bool, any shape);
     - `step(context, index, log_probs, aux, state, carry) -> (tokens, state,
       carry)`: from the step's float32 log-probabilities `[N, V]` and `aux`
@@ -154,7 +161,7 @@ def dynamic_decode(strategy, step_fn, initial_state, memory, *, max_length, bos_
         seed = 0 if getattr(strategy, "deterministic", True) else fresh_seed(MAX_SEED)
     context = DecodeContext(_batch_size(initial_state), max_length, bos_id, eos_id, pad_id,
                             None if aux_shape is None else tuple(aux_shape), ops.cast(seed, "int32"),
-                            source_mask)
+                            source_mask, bool(getattr(step_fn, "shares_memory", False)))
     tokens, state, memory, carry = strategy.initialize(context, initial_state, memory)
 
     def cond(i, tokens, state, carry):
@@ -169,6 +176,13 @@ def dynamic_decode(strategy, step_fn, initial_state, memory, *, max_length, bos_
     start = ops.convert_to_tensor(0, "int32")
     _, _, _, carry = ops.while_loop(cond, body, (start, tokens, state, carry), maximum_iterations=max_length)
     return strategy.finalize(context, carry)
+
+
+def tile_memory(memory, multiple, context):
+    """The memory a strategy with `multiple` rows per source runs with: its
+    rows repeated `multiple` times (row-major), or unchanged when the step
+    function shares one memory row per source (`context.shared_memory`)."""
+    return memory if context.shared_memory else _tile(memory, multiple)
 
 
 def aux_buffer(rows, context):

@@ -181,7 +181,7 @@ class GreedySearch(SearchStrategy):
                  "lengths": ops.zeros([rows], "int32"), "finished": ops.zeros([rows], "bool"),
                  "aux": search_lib.aux_buffer(rows, context)}
         return (ops.full([rows], context.bos_id, "int32"), search_lib._tile(initial_state, k),
-                search_lib._tile(memory, k), carry)
+                search_lib.tile_memory(memory, k, context), carry)
 
     def step(self, context, index, log_probs, aux, state, carry):
         finished = carry["finished"]
@@ -319,7 +319,7 @@ class BeamSearch(SearchStrategy):
                  "ids": ops.zeros([batch * k, context.max_length], "int32"),
                  "aux": search_lib.aux_buffer(batch * k, context), "real": real, "coverage": ops.zeros_like(real)}
         return (ops.full([batch * k], context.bos_id, "int32"), search_lib._tile(initial_state, k),
-                search_lib._tile(memory, k), carry)
+                search_lib.tile_memory(memory, k, context), carry)
 
     def _reorder(self, context, t, parent):
         """Rows `[B * K, ...]` reordered by `parent` `[B, K]` within each source."""

@@ -32,11 +32,23 @@ from keras_s2s.sampling import sample_ids
 from keras_s2s.specs import TokenIds
 
 
+def repeat_rows(memory_tensor, like):
+    """`memory_tensor` `[B, ...]` with each row repeated for the rows of
+    `like` `[B * K, ...]` (row `b * K + k` reads row `b`: a step of a search
+    over shared memory, `keras_s2s.inference.search`); the same tensor when
+    the rows agree (training, greedy). Builtin ops only (TFLite)."""
+    batch = ops.shape(memory_tensor)[0]
+    rest = tuple(ops.shape(memory_tensor)[1:])
+    tiled = ops.broadcast_to(ops.expand_dims(memory_tensor, 1), (batch, ops.shape(like)[0] // batch) + rest)
+    return ops.reshape(tiled, (-1,) + rest)
+
+
 def _broadcast_time(context, like):
     """`context` `[B, C]` as `[B, T, C]` when `like` is `[B, T, ...]` (the
-    teacher-forced path), unchanged when `like` is `[B, ...]` (a step)."""
+    teacher-forced path), or as `like`'s rows when it is `[B * K, ...]` (a
+    step, `repeat_rows`)."""
     if len(like.shape) == 2:
-        return context
+        return repeat_rows(context, like)
     context = ops.expand_dims(context, 1)
     return ops.broadcast_to(context, ops.shape(like)[:2] + (context.shape[-1],))
 
@@ -58,8 +70,21 @@ class _RNNDecoder(keras.layers.Layer):
       sublayers of the above, for `build`;
     - `steps_in_training`: `True` when the teacher-forced path must step
       (the next input depends on the previous output, as with input
-      feeding); otherwise it runs the fused `keras.layers.LSTM`/`GRU`.
+      feeding); otherwise it runs the fused `keras.layers.LSTM`/`GRU`;
+    - `shares_memory`: class attribute, `True` when `step` accepts memory of
+      one row per source beside tokens and state of K rows per source (beam
+      search then never copies the memory; `repeat_rows` helps a hook that
+      mixes a memory tensor with the state). Every class declares its own:
+      a subclass that does not is `False` (its hooks may read the memory
+      row by row), so a new hook never breaks beam search silently.
     """
+
+    shares_memory = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "shares_memory" not in cls.__dict__:
+            cls.shares_memory = False
 
     def __init__(
         self,
@@ -409,6 +434,8 @@ class LSTMDecoder(_RNNDecoder):
 """
     )
 
+    shares_memory = True  # its hooks read no memory
+
 
 @keras.saving.register_keras_serializable(package="keras_s2s")
 class PeekyLSTMDecoder(_RNNDecoder):
@@ -433,6 +460,8 @@ class PeekyLSTMDecoder(_RNNDecoder):
         for Statistical Machine Translation. EMNLP 2014.
 """
     )
+
+    shares_memory = True  # the context joins each row through `_broadcast_time`
 
     def _rnn_input_size(self, encoder_output_size, encoder_state_size):
         return self.embedding_dim + encoder_state_size
@@ -486,6 +515,8 @@ class AttentionLSTMDecoder(_RNNDecoder):
         Machine Translation. EMNLP 2015.
 """
     )
+
+    shares_memory = True  # K beams of a source are K queries of its memory (`combine_output`)
 
     def __init__(
         self,
@@ -557,7 +588,14 @@ class AttentionLSTMDecoder(_RNNDecoder):
         return x
 
     def combine_output(self, h, memory):
-        context, weights = self.attention.attend(h, memory["values"], memory["keys"], memory["mask"])
+        values = memory["values"]
+        if len(h.shape) == 3:  # teacher forcing: T queries per source
+            context, weights = self.attention.attend(h, values, memory["keys"], memory["mask"])
+        else:  # a step: rows b * K + k are K queries of source b (K = 1 unless memory is shared)
+            queries = ops.reshape(h, (ops.shape(values)[0], -1, h.shape[-1]))
+            context, weights = self.attention.attend(queries, values, memory["keys"], memory["mask"])
+            context = ops.reshape(context, (-1, context.shape[-1]))
+            weights = ops.reshape(weights, (-1, ops.shape(weights)[-1]))
         return self.attention_dense(ops.concatenate([context, h], axis=-1)), weights
 
     def next_state(self, rnn_state, output):
