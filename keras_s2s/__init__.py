@@ -27,6 +27,7 @@ from keras_s2s.layers import FeatureEncoder
 from keras_s2s.layers import LSTMDecoder
 from keras_s2s.layers import LuongAttention
 from keras_s2s.layers import PeekyLSTMDecoder
+from keras_s2s.layers import RNNDecoder
 from keras_s2s.models import Seq2SeqModel
 from keras_s2s.models import build_seq2seq
 from keras_s2s.models import load_model
@@ -51,6 +52,7 @@ __all__ = [
     "LuongAttention",
     "PAD_ID",
     "PeekyLSTMDecoder",
+    "RNNDecoder",
     "SampleSearch",
     "SearchStrategy",
     "Seq2SeqGenerator",

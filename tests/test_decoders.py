@@ -123,9 +123,6 @@ class MeanContextDecoder(LSTMDecoder):
     """A user variant in hooks only: the masked mean of the encoder outputs
     joins the output projection's input."""
 
-    def _output_size(self, encoder_output_size, encoder_state_size):
-        return self.units + encoder_output_size
-
     def prepare_memory(self, encoder_outputs, encoder_states, source_mask):
         memory = super().prepare_memory(encoder_outputs, encoder_states, source_mask)
         weights = keras.ops.cast(source_mask, encoder_outputs.dtype)[..., None]
@@ -144,9 +141,6 @@ class OutputFeedingDecoder(LSTMDecoder):
     `steps_in_training`, so teacher forcing steps (`keras.ops.scan`)."""
 
     steps_in_training = True
-
-    def _rnn_input_size(self, encoder_output_size, encoder_state_size):
-        return self.embedding_dim + self.units
 
     def get_initial_state(self, encoder_states):
         state = super().get_initial_state(encoder_states)

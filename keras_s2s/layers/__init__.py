@@ -4,8 +4,10 @@ from keras_s2s.layers.attention import BahdanauAttention
 from keras_s2s.layers.attention import BaseAttention
 from keras_s2s.layers.attention import LuongAttention
 from keras_s2s.layers.decoders import AttentionLSTMDecoder
+from keras_s2s.layers.decoders import InputFeeding
 from keras_s2s.layers.decoders import LSTMDecoder
 from keras_s2s.layers.decoders import PeekyLSTMDecoder
+from keras_s2s.layers.decoders import RNNDecoder
 from keras_s2s.layers.embedding import Embedding
 from keras_s2s.layers.encoder import Encoder
 from keras_s2s.layers.feature_encoder import FeatureEncoder
@@ -17,7 +19,9 @@ __all__ = [
     "Embedding",
     "Encoder",
     "FeatureEncoder",
+    "InputFeeding",
     "LSTMDecoder",
     "LuongAttention",
     "PeekyLSTMDecoder",
+    "RNNDecoder",
 ]

@@ -53,7 +53,46 @@ def _broadcast_time(context, like):
     return ops.broadcast_to(context, ops.shape(like)[:2] + (context.shape[-1],))
 
 
-class _RNNDecoder(keras.layers.Layer):
+class InputFeeding:
+    """The feedback policy of input feeding (Luong et al. 2015, sec. 3.3):
+    the previous output (the attentional vector `h~_{t-1}`, `units`
+    features, zeros before the first token) joins the next step's RNN input.
+    It is carried in the state right after the RNN layers' tensors, before
+    any a variant appends, and makes teacher forcing step (`keras.ops.scan`).
+    `NO_FEEDBACK` is the policy without feedback."""
+
+    steps_in_training = True
+
+    def initial_state(self, rnn_state):
+        return rnn_state + [ops.zeros_like(rnn_state[0])]
+
+    def rnn_input(self, x, state, index):
+        """`x` `[B, E]` with the fed-back output (state tensor `index`) appended."""
+        return ops.concatenate([x, state[index]], axis=-1)
+
+    def next_state(self, rnn_state, output):
+        return rnn_state + [output]
+
+
+class _NoFeedback:
+    """No feedback: the state is the RNN layers' alone (`InputFeeding`'s null policy)."""
+
+    steps_in_training = False
+
+    def initial_state(self, rnn_state):
+        return rnn_state
+
+    def rnn_input(self, x, state, index):
+        return x
+
+    def next_state(self, rnn_state, output):
+        return rnn_state
+
+
+NO_FEEDBACK = _NoFeedback()
+
+
+class RNNDecoder(keras.layers.Layer):
     """The decoder family's base: embedding -> RNN layers -> projection.
 
     Variants override small hooks, each written once for the teacher-forced
@@ -66,17 +105,26 @@ class _RNNDecoder(keras.layers.Layer):
       None)`;
     - `prepare_memory`, `get_initial_state`, `next_state(rnn_state, output)`:
       what a variant keeps per source and per step (call `super()` first);
-    - `_rnn_input_size`, `_output_size`, `_build_memory_layers`: sizes and
-      sublayers of the above, for `build`;
+    - `build_memory_layers(encoder_outputs_shape, encoder_state_size)`: the
+      sublayers the hooks use, built before the RNN layers. The RNN layers'
+      input size and the projection's are read from the hooks themselves
+      (`rnn_input` and `combine_output` run once on symbolic tensors in
+      `build`), never declared beside them;
     - `steps_in_training`: `True` when the teacher-forced path must step
-      (the next input depends on the previous output, as with input
-      feeding); otherwise it runs the fused `keras.layers.LSTM`/`GRU`;
+      (the next input depends on the previous output); otherwise it runs
+      the fused `keras.layers.LSTM`/`GRU`;
     - `shares_memory`: class attribute, `True` when `step` accepts memory of
       one row per source beside tokens and state of K rows per source (beam
       search then never copies the memory; `repeat_rows` helps a hook that
       mixes a memory tensor with the state). Every class declares its own:
       a subclass that does not is `False` (its hooks may read the memory
       row by row), so a new hook never breaks beam search silently.
+
+    Two policies the base composes, set by constructor arguments:
+    `input_feeding` (the `InputFeeding` feedback of the previous output;
+    the output must then have `units` features) and `scheduled_sampling`
+    (the model's own previous token as the next input in training, Bengio et
+    al. 2015). Both make teacher forcing step.
     """
 
     shares_memory = True
@@ -95,9 +143,12 @@ class _RNNDecoder(keras.layers.Layer):
         num_layers=1,
         dropout=0.0,
         scheduled_sampling=False,
+        input_feeding=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.input_feeding = bool(input_feeding)
+        self.feedback = InputFeeding() if self.input_feeding else NO_FEEDBACK
         if not isinstance(scheduled_sampling, bool):
             raise TypeError("`scheduled_sampling` must be a bool. Received: "
                             f"scheduled_sampling={scheduled_sampling!r}.")
@@ -118,18 +169,11 @@ class _RNNDecoder(keras.layers.Layer):
     def steps_in_training(self):
         """Whether teacher forcing must run step by step: `True` with
         `scheduled_sampling` (the next input may be the model's own token);
-        subclasses add their own reasons (`or super().steps_in_training`)."""
-        return self.scheduled_sampling
+        and with input feeding; subclasses add their own reasons (`or
+        super().steps_in_training`)."""
+        return self.scheduled_sampling or self.feedback.steps_in_training
 
-    def _rnn_input_size(self, encoder_output_size, encoder_state_size):
-        """Size of `rnn_input`'s result."""
-        return self.embedding_dim
-
-    def _output_size(self, encoder_output_size, encoder_state_size):
-        """Size of `combine_output`'s result (the projection's input)."""
-        return self.units
-
-    def _build_memory_layers(self, encoder_outputs_shape, encoder_state_size):
+    def build_memory_layers(self, encoder_outputs_shape, encoder_state_size):
         """Builds the sublayers the hooks use (none here)."""
 
     def rnn_input(self, x, state, memory):
@@ -179,25 +223,48 @@ class _RNNDecoder(keras.layers.Layer):
                 )
                 bridge.build((None, state_size))
                 self.bridges.append(bridge)
-        self.rnn_layers = []
-        input_size = self._rnn_input_size(output_size, state_size)
-        for i in range(self.num_layers):
-            rnn = make_rnn(self.cell, self.units, f"{self.cell}_{i}", self.dtype_policy)
-            rnn.build((None, None, input_size))
-            self.rnn_layers.append(rnn)
-            input_size = self.units
-        self._build_memory_layers(tuple(encoder_outputs_shape), state_size)
+        # Sublayers are made in this order (their initializers draw their seeds when made), and the RNN
+        # layers and the projection are built once the hooks' sizes are known.
+        self.rnn_layers = [make_rnn(self.cell, self.units, f"{self.cell}_{i}", self.dtype_policy)
+                           for i in range(self.num_layers)]
+        self.build_memory_layers(tuple(encoder_outputs_shape), state_size)
         # Logits in float32 under mixed precision (Keras' guidance: keep the
         # output layer float32 so the softmax and the loss stay stable).
         self.output_dense = keras.layers.Dense(
             self.vocab_size, dtype=self.dtype_policy.variable_dtype, name="output_dense"
         )
-        self.output_dense.build((None, self._output_size(output_size, state_size)))
+        input_size, projection_size = self._hook_sizes(output_size, state_size)
+        if self.input_feeding and projection_size != self.units:
+            raise ValueError(
+                "`input_feeding=True` feeds the output back as `units` features, but this decoder's "
+                f"combine_output gives {projection_size} (units={self.units}).")
+        for rnn in self.rnn_layers:
+            rnn.build((None, None, input_size))
+            input_size = self.units
+        self.output_dense.build((None, projection_size))
         if self.scheduled_sampling:
             # Set between epochs by `keras_s2s.callbacks.ScheduledSampling`.
             self.sampling_probability = self.add_weight(
                 shape=(), initializer="zeros", trainable=False, dtype="float32",
                 name="sampling_probability")
+
+    def _hook_sizes(self, encoder_output_size, encoder_state_size):
+        """`(RNN input size, projection input size)`: the last axes of
+        `rnn_input` (with the feedback) and `combine_output`, run once on
+        symbolic tensors of one source (two steps) and one target step."""
+        dtype = self.compute_dtype
+        outputs = keras.KerasTensor((1, 2, encoder_output_size), dtype)
+        states = [keras.KerasTensor((1, encoder_state_size), dtype) for _ in range(self.num_states)]
+        memory = self.prepare_memory(outputs, states, keras.KerasTensor((1, 2), "bool"))
+        state = self.get_initial_state(states)
+        x = self._rnn_input(keras.KerasTensor((1, self.embedding_dim), dtype), state, memory)
+        output, _ = self.combine_output(keras.KerasTensor((1, self.units), dtype), memory)
+        return x.shape[-1], output.shape[-1]
+
+    def _rnn_input(self, x, state, memory):
+        """The first RNN layer's input: the variant's `rnn_input`, then the feedback policy's."""
+        return self.feedback.rnn_input(self.rnn_input(x, state, memory), state,
+                                       self.num_layers * self.num_states)
 
     # ------------------------------------------------------- inference API
     def prepare_memory(self, encoder_outputs, encoder_states, source_mask):
@@ -225,7 +292,7 @@ class _RNNDecoder(keras.layers.Layer):
         Returns:
             A flat list of float `[B, H]` tensors: the state of every RNN layer
             (each starts from the bridged encoder state), then, with input
-            feeding, the previous attentional vector (zeros).
+            feeding, the previous output (zeros), then what a variant adds.
         """
         encoder_states = [ops.cast(s, self.compute_dtype) for s in encoder_states]
         if len(encoder_states) != self.num_states:
@@ -235,7 +302,7 @@ class _RNNDecoder(keras.layers.Layer):
             )
         if self.bridges:
             encoder_states = [b(s) for b, s in zip(self.bridges, encoder_states)]
-        return list(encoder_states) * self.num_layers
+        return self.feedback.initial_state(list(encoder_states) * self.num_layers)
 
     def step(self, token_ids, state, memory):
         """Advances the decoder by one token.
@@ -257,7 +324,7 @@ class _RNNDecoder(keras.layers.Layer):
     def _step_core(self, x, state, memory, dropout_masks=None):
         """One step; `dropout_masks` (scaled, one per RNN layer's input) in training."""
         n = self.num_states
-        h = self.rnn_input(x, state, memory)
+        h = self._rnn_input(x, state, memory)
         rnn_state = []
         for i, rnn in enumerate(self.rnn_layers):
             if dropout_masks is not None:
@@ -265,7 +332,7 @@ class _RNNDecoder(keras.layers.Layer):
             h, layer_state = rnn.cell(h, list(state[i * n : (i + 1) * n]))
             rnn_state.extend(layer_state)
         output, weights = self.combine_output(h, memory)
-        return output, self.next_state(rnn_state, output), weights
+        return output, self.next_state(self.feedback.next_state(rnn_state, output), output), weights
 
     # ------------------------------------------------------- training API
     def call(
@@ -292,7 +359,7 @@ class _RNNDecoder(keras.layers.Layer):
     def _fused(self, x, state, memory, training):
         """Teacher forcing through the fused `keras.layers.LSTM`/`GRU`."""
         n = self.num_states
-        h = self.rnn_input(x, state, memory)
+        h = self.rnn_input(x, state, memory)  # no feedback here: feedback steps (`steps_in_training`)
         for i, rnn in enumerate(self.rnn_layers):
             h = self.dropout_layer(h, training=training)
             h = rnn(h, initial_state=list(state[i * n : (i + 1) * n]), training=training)[0]
@@ -365,6 +432,7 @@ class _RNNDecoder(keras.layers.Layer):
                 "num_layers": self.num_layers,
                 "dropout": self.dropout,
                 "scheduled_sampling": self.scheduled_sampling,
+                "input_feeding": self.input_feeding,
             }
         )
         return config
@@ -381,6 +449,9 @@ _DECODER_ARGS_DOC = """
             encoder's final state. Defaults to 1.
         dropout: float in [0, 1), dropout on RNN inputs and on the input of
             the output projection during training. Defaults to 0.
+        input_feeding: bool. `True` feeds the previous output back into the
+            next step's RNN input (`InputFeeding`; Luong et al. 2015, sec.
+            3.3), and teacher forcing steps. Defaults to `False`.
         scheduled_sampling: bool. `True` trains step by step and, at each
             step after the first, feeds the model's own token, drawn from
             its previous output distribution, instead of the target token
@@ -411,7 +482,7 @@ _DECODER_CALL_DOC = """
 
 
 @keras.saving.register_keras_serializable(package="keras_s2s")
-class LSTMDecoder(_RNNDecoder):
+class LSTMDecoder(RNNDecoder):
     __doc__ = (
         """Basic RNN decoder (Sutskever et al. 2014; Cho et al. 2014).
 
@@ -438,7 +509,7 @@ class LSTMDecoder(_RNNDecoder):
 
 
 @keras.saving.register_keras_serializable(package="keras_s2s")
-class PeekyLSTMDecoder(_RNNDecoder):
+class PeekyLSTMDecoder(RNNDecoder):
     __doc__ = (
         """Decoder that "peeks" at the encoder's summary at every step.
 
@@ -463,12 +534,6 @@ class PeekyLSTMDecoder(_RNNDecoder):
 
     shares_memory = True  # the context joins each row through `_broadcast_time`
 
-    def _rnn_input_size(self, encoder_output_size, encoder_state_size):
-        return self.embedding_dim + encoder_state_size
-
-    def _output_size(self, encoder_output_size, encoder_state_size):
-        return self.units + encoder_state_size
-
     def prepare_memory(self, encoder_outputs, encoder_states, source_mask):
         memory = super().prepare_memory(encoder_outputs, encoder_states, source_mask)
         memory["context"] = ops.cast(encoder_states[0], self.compute_dtype)
@@ -482,7 +547,7 @@ class PeekyLSTMDecoder(_RNNDecoder):
 
 
 @keras.saving.register_keras_serializable(package="keras_s2s")
-class AttentionLSTMDecoder(_RNNDecoder):
+class AttentionLSTMDecoder(RNNDecoder):
     __doc__ = (
         """Decoder with attention over the encoder outputs (Luong et al. 2015).
 
@@ -496,7 +561,6 @@ class AttentionLSTMDecoder(_RNNDecoder):
     Args:
         attention: a `BaseAttention` instance, or one of `"bahdanau"`,
             `"luong"`, `"luong_general"`, `"luong_concat"` (built with `units`).
-        input_feeding: bool. Defaults to `False`.
         attention_activation: activation of the attentional layer
             `W_c [c_t; h_t]`: `"tanh"` (Luong et al. 2015, eq. 5) or `None`
             (linear, as tfa's `AttentionWrapper(attention_layer_size=...)`),
@@ -533,12 +597,11 @@ class AttentionLSTMDecoder(_RNNDecoder):
     ):
         super().__init__(
             vocab_size, embedding_dim, units, cell=cell, num_layers=num_layers,
-            dropout=dropout, **kwargs,
+            dropout=dropout, input_feeding=input_feeding, **kwargs,
         )
         if isinstance(attention, dict):
             attention = keras.saving.deserialize_keras_object(attention)
         self.attention = attention_lib.get(attention, self.units, dtype=self.dtype_policy)
-        self.input_feeding = bool(input_feeding)
         if attention_activation is not None and not isinstance(attention_activation, str):
             raise TypeError("`attention_activation` must be an activation name or None. Received: "
                             f"attention_activation={attention_activation!r}.")
@@ -550,14 +613,7 @@ class AttentionLSTMDecoder(_RNNDecoder):
                              "activation name.") from None
         self.attention_activation = attention_activation
 
-    @property
-    def steps_in_training(self):
-        return self.input_feeding or super().steps_in_training
-
-    def _rnn_input_size(self, encoder_output_size, encoder_state_size):
-        return self.embedding_dim + (self.units if self.input_feeding else 0)
-
-    def _build_memory_layers(self, encoder_outputs_shape, encoder_state_size):
+    def build_memory_layers(self, encoder_outputs_shape, encoder_state_size):
         if not self.attention.built:  # a deserialized layer comes built
             self.attention.build((None, None, self.units), encoder_outputs_shape)
             self.attention.built = True
@@ -576,17 +632,6 @@ class AttentionLSTMDecoder(_RNNDecoder):
         memory["keys"] = self.attention.project_key(memory["values"])
         return memory
 
-    def get_initial_state(self, encoder_states):
-        state = super().get_initial_state(encoder_states)
-        if self.input_feeding:  # the previous attentional vector, zeros at first
-            state.append(ops.zeros_like(state[0]))
-        return state
-
-    def rnn_input(self, x, state, memory):
-        if self.input_feeding:
-            return ops.concatenate([x, state[-1]], axis=-1)
-        return x
-
     def combine_output(self, h, memory):
         values = memory["values"]
         if len(h.shape) == 3:  # teacher forcing: T queries per source
@@ -598,15 +643,11 @@ class AttentionLSTMDecoder(_RNNDecoder):
             weights = ops.reshape(weights, (-1, ops.shape(weights)[-1]))
         return self.attention_dense(ops.concatenate([context, h], axis=-1)), weights
 
-    def next_state(self, rnn_state, output):
-        return rnn_state + [output] if self.input_feeding else rnn_state
-
     def get_config(self):
         config = super().get_config()
         config.update(
             {
                 "attention": keras.saving.serialize_keras_object(self.attention),
-                "input_feeding": self.input_feeding,
                 "attention_activation": self.attention_activation,
             }
         )
