@@ -243,3 +243,20 @@ def test_scheduled_sampling_at_one_feeds_the_models_own_tokens(kind):
     # Inference (training=False) never samples: it reads the targets.
     np.testing.assert_allclose(numpy(sampled(target, outputs, states, mask)),
                                numpy(plain(target, outputs, states, mask)), atol=1e-5)
+
+
+def test_input_feeding_is_a_policy_every_decoder_composes():
+    outputs, states, mask = encode("lstm", False)
+    target = np.array([[2, 5, 6, 7], [2, 9, 0, 0], [2, 4, 4, 0]], "int32")
+    decoder = LSTMDecoder(15, 6, 8, input_feeding=True)  # no attention: the RNN output is fed back
+    logits = numpy(decoder(target, outputs, states, mask))
+    assert decoder.steps_in_training and decoder.rnn_layers[0].cell.kernel.shape[0] == 6 + 8
+    memory = decoder.prepare_memory(outputs, states, mask)
+    state = decoder.get_initial_state(states)
+    assert len(state) == 3 and np.all(numpy(state[2]) == 0)  # h, c, then the fed-back output (zeros)
+    for t in range(target.shape[1]):
+        step_logits, state, _ = decoder.step(target[:, t], state, memory)
+        np.testing.assert_allclose(numpy(step_logits), logits[:, t], atol=1e-5)
+    assert LSTMDecoder.from_config(decoder.get_config()).input_feeding
+    with pytest.raises(ValueError, match="feeds the output back as `units` features"):
+        PeekyLSTMDecoder(15, 6, 8, input_feeding=True)(target, outputs, states, mask)
