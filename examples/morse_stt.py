@@ -47,7 +47,7 @@ def main(argv=None):
     path = keras_s2s.export_saved_model(run.generator, pathlib.Path(args.out) / "saved_model",
                                         max_length=run.max_length, target_tokenizer=run.target_tokenizer)
     print(f"SavedModel: {path}")
-    return {**metrics, "results": results}
+    return {**metrics, "examples": config.max_train_examples, "epochs": config.epochs, "results": results}
 
 
 if __name__ == "__main__":

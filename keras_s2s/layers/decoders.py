@@ -92,6 +92,49 @@ class _NoFeedback:
 NO_FEEDBACK = _NoFeedback()
 
 
+class ScheduledSampling:
+    """The input policy of scheduled sampling (Bengio et al. 2015, "Scheduled
+    Sampling for Sequence Prediction with Recurrent Neural Networks", sec.
+    2.4): in training, each step after the first reads, with probability
+    `decoder.sampling_probability`, the model's own token drawn from its
+    previous output distribution instead of the target token. Its random
+    draws are made before the scan, for every step (`draws`; a random op
+    inside the scan body would advance a seed state there, which JAX's scan
+    forbids). `TEACHER_FORCING` is the policy that always reads the target."""
+
+    steps_in_training = True
+
+    def draws(self, decoder, steps, batch):
+        """float32 `[T, B, 2]`: per step a coin and a uniform for the token;
+        step 0 reads BOS (its coin is 1, never below a probability <= 1)."""
+        draws = keras.random.uniform((steps, batch, 2), dtype="float32", seed=decoder._sampling_seed)
+        first = ops.expand_dims(ops.arange(steps) == 0, -1)[..., None]
+        return ops.where(first & ops.array([True, False]), 1.0, draws)
+
+    def next_input(self, decoder, x_t, previous_output, draws_t):
+        """The step's input embedding: the target's `x_t`, or the embedding of
+        the token drawn from the previous output (projected as at inference,
+        no dropout) where the coin falls below the probability."""
+        ids = sample_ids(decoder.output_dense(previous_output), draws_t[:, 1])
+        own = ops.expand_dims(draws_t[:, 0] < decoder.sampling_probability, -1)
+        return ops.where(own, ops.cast(decoder.embedding(ids), x_t.dtype), x_t)
+
+
+class _TeacherForcing:
+    """Always the target token (`ScheduledSampling`'s null policy)."""
+
+    steps_in_training = False
+
+    def draws(self, decoder, steps, batch):
+        return None
+
+    def next_input(self, decoder, x_t, previous_output, draws_t):
+        return x_t
+
+
+TEACHER_FORCING = _TeacherForcing()
+
+
 class RNNDecoder(keras.layers.Layer):
     """The decoder family's base: embedding -> RNN layers -> projection.
 
@@ -153,6 +196,7 @@ class RNNDecoder(keras.layers.Layer):
             raise TypeError("`scheduled_sampling` must be a bool. Received: "
                             f"scheduled_sampling={scheduled_sampling!r}.")
         self.scheduled_sampling = scheduled_sampling
+        self.sampling = ScheduledSampling() if scheduled_sampling else TEACHER_FORCING
         if scheduled_sampling:
             self._sampling_seed = keras.random.SeedGenerator(name="sampling_seed")
         self.vocab_size = _checks.positive_int("vocab_size", vocab_size, limits.MAX_VOCAB_SIZE)
@@ -171,7 +215,7 @@ class RNNDecoder(keras.layers.Layer):
         `scheduled_sampling` (the next input may be the model's own token);
         and with input feeding; subclasses add their own reasons (`or
         super().steps_in_training`)."""
-        return self.scheduled_sampling or self.feedback.steps_in_training
+        return self.sampling.steps_in_training or self.feedback.steps_in_training
 
     def build_memory_layers(self, encoder_outputs_shape, encoder_state_size):
         """Builds the sublayers the hooks use (none here)."""
@@ -370,11 +414,11 @@ class RNNDecoder(keras.layers.Layer):
 
         x = ops.transpose(x, [1, 0, 2])  # [T, B, E]
         steps, batch = ops.shape(x)[0], ops.shape(x)[1]
-        # Random draws happen before the scan, for every step: a random op inside
-        # the scan body would advance a seed state there, which JAX's scan forbids
-        # (a traced value escaping the body). They travel in the scanned tensor
-        # itself: Keras' TensorFlow `ops.scan` fails on several scanned tensors
-        # whose length is unknown (padded batches of any length).
+        # Random draws (dropout masks, the input policy's) happen before the scan, for every step: a
+        # random op inside the scan body would advance a seed state there, which JAX's scan forbids
+        # (a traced value escaping the body). They travel in the scanned tensor itself: Keras'
+        # TensorFlow `ops.scan` fails on several scanned tensors whose length is unknown (padded
+        # batches of any length).
         sizes = [x.shape[-1]]
         extra = []
         dropout = bool(training) and self.dropout > 0
@@ -382,14 +426,9 @@ class RNNDecoder(keras.layers.Layer):
             sizes += [rnn.cell.kernel.shape[0] for rnn in self.rnn_layers]
             extra += [self.dropout_layer(ops.ones((steps, batch, size), x.dtype), training=True)
                       for size in sizes[1:]]
-        sampling = bool(training) and self.scheduled_sampling
-        if sampling:  # per step: a coin, and a uniform for drawing the token
-            draws = keras.random.uniform((steps, batch, 2), dtype="float32",
-                                         seed=self._sampling_seed)
-            # Step 0 reads BOS: its coin is 1, never below a probability <= 1.
-            first = ops.expand_dims(ops.arange(steps) == 0, -1)[..., None]
-            draws = ops.where(first & ops.array([True, False]), 1.0, draws)
-            sizes.append(2)
+        draws = self.sampling.draws(self, steps, batch) if training else None
+        if draws is not None:
+            sizes.append(draws.shape[-1])
             extra.append(ops.cast(draws, x.dtype))
         if extra:
             x = ops.concatenate([x] + extra, axis=-1)
@@ -400,12 +439,8 @@ class RNNDecoder(keras.layers.Layer):
                 parts = ops.split(x_t, list(itertools.accumulate(sizes[:-1])), axis=-1)
             x_t = parts[0]
             masks_t = parts[1 : 1 + self.num_layers] if dropout else None
-            if sampling:
-                draws_t = ops.cast(parts[-1], "float32")
-                # The previous step's output, projected as at inference (no dropout).
-                ids = sample_ids(self.output_dense(carry[1]), draws_t[:, 1])
-                own = ops.expand_dims(draws_t[:, 0] < self.sampling_probability, -1)
-                x_t = ops.where(own, ops.cast(self.embedding(ids), x_t.dtype), x_t)
+            if draws is not None:
+                x_t = self.sampling.next_input(self, x_t, carry[1], ops.cast(parts[-1], "float32"))
             output, new_state, _ = self._step_core(x_t, carry[0], memory, masks_t)
             return (new_state, output), (new_state, output)
 
