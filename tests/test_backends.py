@@ -107,7 +107,7 @@ def test_numerical_parity_across_backends(tmp_path):
 
 
 def test_optimizers_train_the_same_on_every_backend(tmp_path):
-    """Adam, AdamW and RMSprop, with and without `clipnorm`, from the same
+    """Adam (with and without `clipnorm`), AdamW (with) and RMSprop (without), from the same
     weights over the same unshuffled batches (every id repeated in every
     batch): the per-epoch training losses agree to 1e-4 relative. With
     `keras.layers.Embedding` TensorFlow's Adam differed from the first epoch

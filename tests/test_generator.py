@@ -105,10 +105,11 @@ def test_beams_share_one_memory_row_per_source_and_match_a_tiled_memory(variant)
         np.testing.assert_allclose(got["attention"], expected["attention"], atol=1e-5)
 
 
-# On JAX and PyTorch, reversed_source (Bahdanau over reversed sources) stands for bahdanau too: each variant
-# compiles a search per source length there (~30 s).
+# On JAX and PyTorch, reversed_source (Bahdanau over reversed sources) stands for bahdanau and the GRU stack too
+# (test_decoders steps GRU stacks on every backend): each variant compiles a search per source length there (~25 s).
 @pytest.mark.parametrize("variant", [pytest.param("bahdanau", marks=pytest.mark.matrix_extra),
-                                     "gru_stacked_bidirectional", "reversed_source"])
+                                     pytest.param("gru_stacked_bidirectional", marks=pytest.mark.matrix_extra),
+                                     "reversed_source"])
 def test_batch_equals_one_by_one_and_attention_rows(variant):
     generator = keras_s2s.build_inference_model(sharp_model(**VARIANTS[variant]))
     src = sources(5, 2)

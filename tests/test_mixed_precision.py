@@ -59,6 +59,7 @@ def test_mixed_precision_reaches_float32_accuracy(variant, addition):
     for policy, (losses, accuracy, logits, model) in results.items():
         assert np.all(np.isfinite(losses)), (policy, losses)
         assert np.all(np.isfinite(logits)) and logits.dtype == np.float32
-        assert abs(accuracy - reference) <= 0.01, (policy, accuracy, reference)
+        # within 1 point: at most 5 of the 500 test sums apart (counted, not float-compared)
+        assert abs(round(accuracy * 500) - round(reference * 500)) <= 5, (policy, accuracy, reference)
     compute = results["mixed_bfloat16"][3].get_layer("encoder").rnn_layers[0].compute_dtype
     assert compute == "bfloat16"

@@ -54,7 +54,7 @@ def compile_model(model, learning_rate=0.01):
     return model
 
 
-# The variants without attention need up to 12 epochs (minutes on PyTorch's eager LSTM); the
+# The variants without attention need up to 15 epochs (minutes on PyTorch's eager LSTM); the
 # backend matrix trains one fused attention decoder (luong) and the scanned one (input_feeding),
 # and the numerical parity test (test_backends.py) covers every decoder's numbers (CI budget:
 # 20-35 s per variant on JAX and PyTorch).
@@ -67,7 +67,8 @@ def test_learns_reversal(variant):
     x, y = reversal_data(4000, 0)
     xv, yv = reversal_data(500, 1)
     model = compile_model(keras_s2s.build_seq2seq(12, 12, embedding_dim=16, units=64, **VARIANTS[variant]))
-    model.fit(x, y, batch_size=64, epochs=12, verbose=0, validation_data=(xv, yv),
+    # up to 15 epochs (plain_gru ends near 0.99 at 12, by the order of the data); StopAt ends the rest sooner
+    model.fit(x, y, batch_size=64, epochs=15, verbose=0, validation_data=(xv, yv),
               callbacks=[StopAt(0.995)])
     results = model.evaluate(xv, yv, verbose=0, return_dict=True)
     assert results["sequence_accuracy"] >= 0.99, results

@@ -76,7 +76,7 @@ RUN_FILES = {"config.json", "model.keras", "source_tokenizer.json", "target_toke
 SOURCE_TEXT_FILES = {"source_tokenizer.json", "source_vocab.txt"}
 RESUMED_RUNS = {  # sizes with epochs of several seconds on a 2-core CPU, so the kill lands inside one
     "g2p": ["--max-train-examples", "6000", "--max-eval-examples", "20"],
-    "morse": ["--max-train-examples", "800", "--max-eval-examples", "8", "--num-layers", "1"],
+    "morse": ["--max-train-examples", "800", "--max-eval-examples", "8", "--num-layers", "1", "--pyramid-layers", "0"],
 }
 
 
