@@ -305,7 +305,7 @@ def section_morse():
         f"parameters; {r['examples']:,} training words, {r['epochs']} epochs, trained in "
         f"{r['train_seconds'] / 60:.1f} min"
         + (f" (data generation {r['data_seconds']:.0f} s)" if "data_seconds" in r else "") + ". "
-        "Since stop 25 the recipe is the registered task `morse` of the one run system "
+        "The recipe is now the registered task `morse` of the one run system "
         "(`keras-s2s train morse`: a character tokenizer fitted on the training words, the checkpoint of the "
         "best validation loss); the rows below come from `feature_runs.train_morse` (commit b467c4a) and "
         "were not rerun.\n\n")
