@@ -19,7 +19,7 @@ from _curves import RESULTS, save
 from keras_s2s import runs
 
 # The main job's training before label smoothing 0.1, a peak learning rate of 3e-3 and no dropout became
-# its defaults (`runs.TASK_DEFAULTS["g2p"]`, from the `bilstm_luong_ls_lr3_dropout0` row): every variant
+# its defaults (`runs.TASKS["g2p"].defaults`, from the `bilstm_luong_ls_lr3_dropout0` row): every variant
 # starts from these, so each command still reproduces its row; an entry's own settings override them.
 FIRST_MAIN_JOB = dict(learning_rate=2e-3, label_smoothing=0.0, dropout=0.1)
 

@@ -9,9 +9,10 @@ with `tf.signal`; test words are unseen in training. Model: a pyramidal
 bidirectional `FeatureEncoder` (Listen, Attend and Spell's time halving) with
 feature normalization, and an attention decoder over letters: the registered
 task `morse` (`keras_s2s.runs.TASKS["morse"]`, what `keras-s2s train morse`
-runs), trained by the one `keras_s2s.runs.train` every task uses. Metrics: CER and WER (`tf.edit_distance`) on held-out words at 10 and
-20 dB SNR; an attention heatmap from audio frames to letters; a SavedModel
-whose `serving_default` takes `source_features` + `lengths` and returns text.
+runs), trained by the one `keras_s2s.runs.train` every task uses. Metrics: CER
+and WER (`tf.edit_distance`) on held-out words at 10 and 20 dB SNR; an
+attention heatmap from audio frames to letters; a SavedModel whose
+`serving_default` takes `source_features` + `lengths` and returns text.
 """
 
 import argparse
