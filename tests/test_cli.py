@@ -163,7 +163,7 @@ def test_ema_momentum_validates_and_checkpoints_the_averaged_weights(tmp_path):
     assert max(np.abs(a - b).max() for a, b in zip(saved[0.0], saved[0.9])) > 1e-3
 
 
-@pytest.mark.parametrize("task", ["dates", "g2p", None])
+@pytest.mark.parametrize("task", ["dates", "g2p", "morse", None])
 def test_train_help_shows_the_tasks_real_defaults(task, capsys):
     from keras_s2s import runs
 
@@ -175,7 +175,9 @@ def test_train_help_shows_the_tasks_real_defaults(task, capsys):
     for flag, name in (("--epochs EPOCHS training epochs", "epochs"),
                        ("--batch-size BATCH_SIZE examples per batch", "batch_size"),
                        ("--learning-rate LEARNING_RATE peak Adam learning rate", "learning_rate"),
-                       ("--patience PATIENCE early-stopping patience in epochs", "patience")):
-        assert f"{flag} (default for {named}: {getattr(config, name)})" in text, flag
+                       ("--patience PATIENCE early-stopping patience in epochs", "patience"),
+                       ("--dev-fraction DEV_FRACTION the share of a TSV corpus held out", "dev_fraction")):
+        assert f"{flag}" in text and f"(default for {named}: {getattr(config, name)})" in \
+            text.split(flag, 1)[1][:120], flag
     assert f"(default for {named}: {config.dropout})" in text.rsplit("--dropout DROPOUT", 1)[1][:80]
     assert "the task's" not in text
