@@ -5,6 +5,14 @@ import subprocess
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # pytest-xdist runs one worker per core (`-n 2`): each worker, and the processes its tests start, keeps
+    # to one compute thread, or TensorFlow's, XLA's and PyTorch's pools would each span every core and spin
+    # against the other worker's. Set before Keras imports its backend.
+    for variable, value in (("TF_NUM_INTRAOP_THREADS", "1"), ("TF_NUM_INTEROP_THREADS", "2"),
+                            ("OMP_NUM_THREADS", "1"),
+                            ("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")):
+        os.environ.setdefault(variable, value)
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
