@@ -127,6 +127,14 @@ def test_train_morse_smoke_evaluate_and_export(tmp_path, capsys):
     assert "not text" in capsys.readouterr().err
     assert cli.main(["evaluate", str(run_dir), "--split", "test"]) == 2
     assert "test_10db" in capsys.readouterr().err  # names the splits it has
+    # a run directory of keras_s2s 0.1's feature_runs (its config.json layout) still loads
+    from keras_s2s import runs
+
+    (run_dir / "config.json").write_text(json.dumps({"train": {
+        "task": "morse", "examples": 64, "epochs": 1, "units": 16, "num_test": 24, "seed": 0}, "max_length": 10}))
+    old = runs.Run.load(run_dir)
+    assert (old.config.max_train_examples, old.config.max_eval_examples, old.config.units) == (64, 24, 16)
+    assert old.max_length == 10 and old.source_tokenizer is None
 
 
 @pytest.mark.slow
