@@ -151,8 +151,7 @@ class RNNDecoder(keras.layers.Layer):
     - `build_memory_layers(encoder_outputs_shape, encoder_state_size)`: the
       sublayers the hooks use, built before the RNN layers. The RNN layers'
       input size and the projection's are read from the hooks themselves
-      (`rnn_input` and `combine_output` run once on symbolic tensors in
-      `build`), never declared beside them;
+      (`rnn_input` and `combine_output` run once on zeros in `build`), never declared beside them;
     - `steps_in_training`: `True` when the teacher-forced path must step
       (the next input depends on the previous output); otherwise it runs
       the fused `keras.layers.LSTM`/`GRU`;
@@ -295,14 +294,16 @@ class RNNDecoder(keras.layers.Layer):
     def _hook_sizes(self, encoder_output_size, encoder_state_size):
         """`(RNN input size, projection input size)`: the last axes of
         `rnn_input` (with the feedback) and `combine_output`, run once on
-        symbolic tensors of one source (two steps) and one target step."""
+        zeros of one source (two steps) and one target step. Concrete
+        tensors, not symbolic ones: a hook may call backend functions
+        (`tf.*`, `jax.numpy`) that refuse `KerasTensor`s."""
         dtype = self.compute_dtype
-        outputs = keras.KerasTensor((1, 2, encoder_output_size), dtype)
-        states = [keras.KerasTensor((1, encoder_state_size), dtype) for _ in range(self.num_states)]
-        memory = self.prepare_memory(outputs, states, keras.KerasTensor((1, 2), "bool"))
+        outputs = ops.zeros((1, 2, encoder_output_size), dtype)
+        states = [ops.zeros((1, encoder_state_size), dtype) for _ in range(self.num_states)]
+        memory = self.prepare_memory(outputs, states, ops.ones((1, 2), "bool"))
         state = self.get_initial_state(states)
-        x = self._rnn_input(keras.KerasTensor((1, self.embedding_dim), dtype), state, memory)
-        output, _ = self.combine_output(keras.KerasTensor((1, self.units), dtype), memory)
+        x = self._rnn_input(ops.zeros((1, self.embedding_dim), dtype), state, memory)
+        output, _ = self.combine_output(ops.zeros((1, self.units), dtype), memory)
         return x.shape[-1], output.shape[-1]
 
     def _rnn_input(self, x, state, memory):
