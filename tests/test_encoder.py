@@ -86,3 +86,37 @@ def test_bad_arguments():
         Encoder(10, 4, 4)(np.ones((2, 3), "float32"))
     with pytest.raises(ValueError, match="source_ids.*rank 2.*rank 3"):
         Encoder(10, 4, 4)(np.ones((2, 3, 1), "int32"))
+
+
+
+def test_bidirectional_stack_loads_with_both_directions(tmp_path, monkeypatch):
+    # Inside `load_model`, Keras' object-sharing scope looks the copies
+    # `Bidirectional` makes up by the `id()` of the layer copied: once that
+    # layer was freed, the next layer could get its id, and with it the
+    # previous backward copy as its forward direction (a load failing at
+    # random in CI). Every layer copied must outlive the load.
+    import gc
+    import weakref
+
+    from keras_s2s.layers import encoder as encoder_module
+
+    ids = keras.Input((None,), dtype="int32")
+    model = keras.Model(ids, Encoder(20, 8, 6, num_layers=3, bidirectional=True)(ids)[0])
+    model.save(tmp_path / "m.keras")
+    tokens = np.array([[3, 4, 5, 0]], "int32")
+    expected = numpy(model(tokens))
+    make_rnn, made = encoder_module.make_rnn, []
+
+    def make_rnn_watched(*args, **kwargs):
+        layer = make_rnn(*args, **kwargs)
+        made.append(weakref.ref(layer))
+        return layer
+
+    monkeypatch.setattr(encoder_module, "make_rnn", make_rnn_watched)
+    restored = keras.models.load_model(tmp_path / "m.keras", safe_mode=True)
+    gc.collect()
+    assert len(made) == 3 and all(ref() is not None for ref in made)  # no id can be reused
+    stack = restored.layers[-1].rnn_layers
+    assert [(b.forward_layer.go_backwards, b.backward_layer.go_backwards) for b in stack] == [(False, True)] * 3
+    np.testing.assert_allclose(numpy(restored(tokens)), expected, atol=1e-6)
+    assert len(restored.weights) == len(model.weights)  # the kept layers add no weights

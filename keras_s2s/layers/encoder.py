@@ -24,6 +24,14 @@ def make_rnn(cell, units, name, dtype_policy):
     )
 
 
+class _Untracked:
+    """Holds a value out of Keras' tracking (not a layer, list, dict or tuple:
+    no sublayers, weights or saved entries come from it)."""
+
+    def __init__(self, value):
+        self.value = value
+
+
 def reverse_padded(x, mask):
     """Reverses the real steps of right-padded sequences; padding stays last.
 
@@ -106,11 +114,19 @@ class RNNStack(keras.layers.Layer):
             self.dropout, dtype=self.dtype_policy, name="dropout"
         )
         self.rnn_layers = []
+        # `Bidirectional` copies the layer it is given twice (serialize, then
+        # deserialize), and inside `load_model` Keras' object-sharing scope
+        # looks a copy up by the `id()` of the layer it came from. Freed, that
+        # layer's address was reused for the next layer's, whose forward copy
+        # was then the previous backward one: a load failing at random ("both
+        # go_backwards"). The layers copied stay alive as long as the stack.
+        self._copied_layers = _Untracked([])
         for i in range(self.num_layers):
             if 0 < i <= pyramid_layers:
                 input_size *= 2
             rnn = make_rnn(self.cell, self.units, f"{self.cell}_{i}", self.dtype_policy)
             if self.bidirectional:
+                self._copied_layers.value.append(rnn)
                 rnn = keras.layers.Bidirectional(
                     rnn, dtype=self.dtype_policy, name=f"bidirectional_{i}"
                 )
