@@ -7,7 +7,7 @@ For each backend, in its own process (Keras picks its backend once per process):
   (`make_dataset(pad_to_multiple_of=8)`, as JAX needs: `jax.jit` compiles once per shape);
   target tokens/s (padding excluded) over one epoch, after a warm-up epoch that compiles;
 - decoding: greedy and 4-beam `generate` on 512 test words in one batch, words/s, best of two
-  runs after one that compiles.
+  runs after one that compiles (one run in `--smoke`).
 Each backend compiles as Keras does by default: `fit` under `jax.jit` on JAX, `tf.function` on
 TensorFlow, eagerly on PyTorch; `generate` under `tf.function`, `jax.jit`, eagerly on PyTorch.
 
@@ -58,7 +58,7 @@ def worker(args):
     for name, options in (("greedy", {}), ("beam4", dict(strategy="beam", num_beams=4))):
         outputs[name] = generator.generate(ids, max_length=24, **options)["ids"]  # compiles
         best = float("inf")
-        for _ in range(2):
+        for _ in range(1 if args.smoke else 2):
             start = time.perf_counter()
             generator.generate(ids, max_length=24, **options)
             best = min(best, time.perf_counter() - start)
@@ -90,7 +90,7 @@ def main(argv=None):
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.smoke:
-        args.examples, args.words = 256, 16
+        args.examples, args.words = 128, 8
     if args.worker:
         return worker(args)
     rows = {}

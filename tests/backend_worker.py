@@ -3,10 +3,11 @@
 
     python tests/backend_worker.py parity DIR
     python tests/backend_worker.py train OUT_DIR
-    python tests/backend_worker.py bad_ids
+    python tests/backend_worker.py bad_ids [DIR]
     python tests/backend_worker.py optimizer_curves DIR
+    python tests/backend_worker.py parity+optimizer_curves+bad_ids DIR   # several jobs, one process
 
-`parity` loads every DIR/NAME.keras with its DIR/NAME.npz inputs and writes
+`parity` loads every DIR/NAME.keras that has DIR/NAME.npz inputs and writes
 DIR/NAME.BACKEND.npz: the teacher-forced logits,
 the logits of the generator's decoder step fed the same tokens one by one,
 and the attention layer's context and weights on fixed float inputs.
@@ -15,6 +16,8 @@ and the attention layer's context and weights on fixed float inputs.
 losses to DIR/curves.BACKEND.json.
 `train` fits a small attention model on the reversal task, saves
 `model.keras`, and writes the greedy and beam ids it generates.
+`bad_ids` prints (and with DIR writes to DIR/bad_ids.BACKEND.txt) the errors
+of `fit` and `generate` on an out-of-range id.
 """
 
 import json
@@ -37,8 +40,8 @@ TRAIN_SOURCES = reversal_data(16, 5)[0]["source_ids"]
 
 def parity(directory):
     for name in sorted(os.listdir(directory)):
-        if name.endswith(".keras"):
-            stem = os.path.join(directory, name[: -len(".keras")])
+        stem = os.path.join(directory, name[: -len(".keras")])
+        if name.endswith(".keras") and os.path.exists(stem + ".npz"):  # a model with parity inputs
             parity_of(stem + ".keras", stem + ".npz", f"{stem}.{keras.backend.backend()}.npz")
 
 
@@ -100,9 +103,10 @@ def optimizer_curves(directory):
         json.dump(curves, f)
 
 
-def bad_ids():
+def bad_ids(directory=None):
     """`fit` and `generate` on a source id outside the vocabulary: prints the
     error each raised (`type: message`), one per line."""
+    lines = []
     x, y = reversal_data(64, 0)
     x["source_ids"][3, 0] = 12  # the vocabulary is [0, 12)
     model = keras_s2s.build_seq2seq(12, 12, embedding_dim=4, units=8)
@@ -112,13 +116,18 @@ def bad_ids():
                       ("generate", lambda: generator.generate(x["source_ids"], max_length=4))):
         try:
             run()
-            print(f"{name}: no error")
+            lines.append(f"{name}: no error")
         except Exception as error:  # noqa: BLE001 - the test reads what was raised
             message = " ".join(str(error).split())
-            print(f"{name}: {type(error).__name__}: {message[:2000]}")
+            lines.append(f"{name}: {type(error).__name__}: {message[:2000]}")
+    print("\n".join(lines))
+    if directory is not None:
+        with open(os.path.join(directory, f"bad_ids.{keras.backend.backend()}.txt"), "w") as f:
+            f.write("\n".join(lines))
 
 
 if __name__ == "__main__":
-    job, *args = sys.argv[1:]
-    {"parity": parity, "train": train, "bad_ids": bad_ids,
-     "optimizer_curves": optimizer_curves}[job](*args)
+    jobs, *args = sys.argv[1:]
+    for job in jobs.split("+"):  # several jobs share one process (each process start costs seconds)
+        {"parity": parity, "train": train, "bad_ids": bad_ids,
+         "optimizer_curves": optimizer_curves}[job](*args)

@@ -60,18 +60,6 @@ def run_side_by_side(backends, *args, timeout=900):
         assert returncode == 0, f"{backend}: {' '.join(args)} exited with {returncode}\n{output[-6000:]}"
 
 
-@pytest.mark.parametrize("backend", [
-    pytest.param(backend, marks=pytest.mark.script("tests/backend_worker.py", "bad_ids", backend=backend))
-    for backend in BACKENDS])
-def test_out_of_range_ids_are_errors_in_fit_and_generate(backend, run_script):
-    need(backend)
-    lines = run_script()[0].strip().splitlines()
-    errors = dict(line.split(": ", 1) for line in lines if line.startswith(("fit:", "generate:")))
-    for name in ("fit", "generate"):
-        assert "must hold ids in [0, 12)" in errors[name] or "must be in [0, 12)" in errors[name], errors
-        assert "12" in errors[name].split("Received", 1)[-1], errors
-
-
 PARITY_MODELS = {
     "luong_general_input_feeding": dict(attention="luong_general", input_feeding=True, bidirectional=True,
                                         reverse_source=True),
@@ -79,47 +67,74 @@ PARITY_MODELS = {
 }
 
 
-def test_numerical_parity_across_backends(tmp_path):
+@pytest.fixture(scope="session")
+def side_by_side(tmp_path_factory, worker_id):
+    """One worker process per backend runs the parity, optimizer and bad-id
+    jobs on the models saved here (a process start costs ~10 s of CPU);
+    returns the folder of their outputs. Made once for all xdist workers (the
+    folder above each worker's, under a file lock: pytest-xdist's recipe)."""
+    from filelock import FileLock
+
     for backend in BACKENDS:
         need(backend)
+    # under xdist the parent of a worker's base folder is this session's; without it, the base folder is
+    base = tmp_path_factory.getbasetemp()
+    folder = (base if worker_id == "master" else base.parent) / "side_by_side"
+    with FileLock(f"{folder}.lock"):
+        if not (folder / "done").is_file():
+            folder.mkdir(exist_ok=True)
+            _run_side_by_side_jobs(folder)
+            (folder / "done").touch()
+    return folder
+
+
+def _run_side_by_side_jobs(folder):
     rng = np.random.default_rng(0)
     source = reversal_data(6, 3, max_len=7)[0]["source_ids"]
     target_in = np.concatenate([np.full((6, 1), keras_s2s.BOS_ID), rng.integers(4, 15, (6, 5))], 1)
     value_mask = np.arange(7)[None, :] < rng.integers(1, 8, (6, 1))
     for name, options in PARITY_MODELS.items():
         model = keras_s2s.build_seq2seq(12, 15, embedding_dim=8, units=16, **options)
-        model.save(tmp_path / f"{name}.keras")
-        np.savez(tmp_path / f"{name}.npz", source_ids=source, target_ids=target_in.astype("int32"),
+        model.save(folder / f"{name}.keras")
+        np.savez(folder / f"{name}.npz", source_ids=source, target_ids=target_in.astype("int32"),
                  query=rng.normal(size=(6, 16)).astype("float32"),
                  value=rng.normal(size=(6, 7, 16)).astype("float32"), value_mask=value_mask)
-    run_side_by_side(("tensorflow",) + BACKENDS, str(TESTS / "backend_worker.py"), "parity", str(tmp_path))
+    keras_s2s.build_seq2seq(12, 12, embedding_dim=16, units=32, attention="luong").save(folder / "model.keras")
+    run_side_by_side(("tensorflow",) + BACKENDS, str(TESTS / "backend_worker.py"),
+                     "parity+optimizer_curves+bad_ids", str(folder))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_out_of_range_ids_are_errors_in_fit_and_generate(backend, side_by_side):
+    lines = (side_by_side / f"bad_ids.{backend}.txt").read_text().splitlines()
+    errors = dict(line.split(": ", 1) for line in lines if line.startswith(("fit:", "generate:")))
+    for name in ("fit", "generate"):
+        assert "must hold ids in [0, 12)" in errors[name] or "must be in [0, 12)" in errors[name], errors
+        assert "12" in errors[name].split("Received", 1)[-1], errors
+
+
+def test_numerical_parity_across_backends(side_by_side):
     for name in PARITY_MODELS:
-        reference = np.load(tmp_path / f"{name}.tensorflow.npz")
+        reference = np.load(side_by_side / f"{name}.tensorflow.npz")
         for backend in ("tensorflow",) + BACKENDS:
-            got = np.load(tmp_path / f"{name}.{backend}.npz")
+            got = np.load(side_by_side / f"{name}.{backend}.npz")
             # decoder step = teacher-forced call, token by token, on each backend
             assert np.abs(got["step_logits"] - got["logits"]).max() <= TOLERANCE, (name, backend)
             for key in ("logits", "step_logits", "context", "weights"):
                 diff = np.abs(got[key] - reference[key]).max()
                 assert diff <= TOLERANCE, f"{name}: {key} on {backend} differs from TensorFlow by {diff}"
         # masked positions get exactly zero weight on every backend
-        assert np.all(reference["weights"][~np.load(tmp_path / f"{name}.npz")["value_mask"]] == 0)
+        assert np.all(reference["weights"][~np.load(side_by_side / f"{name}.npz")["value_mask"]] == 0)
 
 
-def test_optimizers_train_the_same_on_every_backend(tmp_path):
+def test_optimizers_train_the_same_on_every_backend(side_by_side):
     """Adam (with and without `clipnorm`), AdamW (with) and RMSprop (without), from the same
     weights over the same unshuffled batches (every id repeated in every
     batch): the per-epoch training losses agree to 1e-4 relative. With
     `keras.layers.Embedding` TensorFlow's Adam differed from the first epoch
     on (embedding gradients squared per occurrence; see
     `keras_s2s.layers.embedding`)."""
-    for backend in BACKENDS:
-        need(backend)
-    model = keras_s2s.build_seq2seq(12, 12, embedding_dim=16, units=32, attention="luong")
-    model.save(tmp_path / "model.keras")
-    run_side_by_side(("tensorflow",) + BACKENDS, str(TESTS / "backend_worker.py"), "optimizer_curves",
-                     str(tmp_path))
-    curves = {backend: json.loads((tmp_path / f"curves.{backend}.json").read_text())
+    curves = {backend: json.loads((side_by_side / f"curves.{backend}.json").read_text())
               for backend in ("tensorflow",) + BACKENDS}
     for name, reference in curves["tensorflow"].items():
         assert reference[-1] < reference[0], (name, reference)  # it trained

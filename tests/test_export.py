@@ -130,16 +130,11 @@ def test_fresh_process_with_only_tensorflow_and_serving_input(tmp_path):
     assert cut.numpy()[0] == cut.numpy()[1]
 
 
-def test_saved_model_cli_show_and_run(tmp_path):
+def test_saved_model_cli_runs_serving_default(tmp_path):
     generator = sharp_generator()
     path = export.export_saved_model(generator, tmp_path, max_length=MAX_LENGTH,
                                      source_tokenizer=SOURCE, target_tokenizer=TARGET)
     cli = [sys.executable, "-m", "tensorflow.python.tools.saved_model_cli"]
-    shown = subprocess.run(cli + ["show", "--dir", path, "--all"], capture_output=True, text=True,
-                           timeout=300)
-    assert shown.returncode == 0, shown.stderr[-2000:]
-    assert "signature_def['serving_default']" in shown.stdout
-    assert "signature_def['generate_ids']" in shown.stdout
     run = subprocess.run(cli + ["run", "--dir", path, "--tag_set", "serve", "--signature_def",
                                 "serving_default", "--input_exprs", "source_text=['abc','fed']"],
                          capture_output=True, text=True, timeout=300)

@@ -31,7 +31,7 @@ def addition():
     return train, test, tokenizer
 
 
-def train_once(policy, variant, addition):
+def train_once(policy, variant, addition, epochs=20):
     train, test, tokenizer = addition
     keras.config.set_dtype_policy(policy)
     keras.utils.set_random_seed(0)
@@ -39,7 +39,7 @@ def train_once(policy, variant, addition):
                                     embedding_dim=16, units=64, bidirectional=False, **VARIANTS[variant])
     dataset = make_dataset(train.sources, train.targets, tokenizer, tokenizer, batch_size=64,
                            bucket_by_length=False, seed=0)
-    epochs = 20  # with cosine decay every policy converges (measured: 99.0-100% on 500 unseen sums)
+    # 20 epochs: with cosine decay every policy converges (measured: 99.0-100% on 500 unseen sums)
     learning_rate = keras.optimizers.schedules.CosineDecay(1e-2, int(dataset.cardinality()) * epochs)
     model.compile(keras.optimizers.Adam(learning_rate, clipnorm=5.0), MaskedSparseCategoricalCrossentropy())
     accuracy = GenerationAccuracy(tokenizer.encode(test.sources).numpy(),
@@ -50,8 +50,10 @@ def train_once(policy, variant, addition):
     return history.history["loss"], accuracy.accuracy(), logits, model
 
 
-@pytest.mark.parametrize("variant", VARIANTS)
-def test_mixed_precision_reaches_float32_accuracy(variant, addition):
+def test_mixed_precision_reaches_float32_accuracy(addition):
+    # One variant trains to convergence (CI time); the peeky decoder's
+    # low-precision path is checked in `test_peeky_trains_finite_in_every_policy`.
+    variant = "attention"
     results = {policy: train_once(policy, variant, addition) for policy in POLICIES}
     reference = results["float32"][1]
     print(variant, {p: round(r[1], 4) for p, r in results.items()})
@@ -63,3 +65,15 @@ def test_mixed_precision_reaches_float32_accuracy(variant, addition):
         assert abs(round(accuracy * 500) - round(reference * 500)) <= 5, (policy, accuracy, reference)
     compute = results["mixed_bfloat16"][3].get_layer("encoder").rnn_layers[0].compute_dtype
     assert compute == "bfloat16"
+
+
+def test_peeky_trains_finite_in_every_policy(addition):
+    # Two epochs: the loss falls and stays finite, the logits come back
+    # float32, and every policy is within 0.15 nats of float32's loss.
+    results = {policy: train_once(policy, "peeky", addition, epochs=2) for policy in POLICIES}
+    reference = results["float32"][0]
+    for policy, (losses, _, logits, model) in results.items():
+        assert np.all(np.isfinite(losses)) and losses[-1] < losses[0], (policy, losses)
+        assert np.all(np.isfinite(logits)) and logits.dtype == np.float32
+        assert abs(losses[-1] - reference[-1]) < 0.15, (policy, losses, reference)
+        assert model.get_layer("decoder").compute_dtype == model.dtype_policy.compute_dtype
