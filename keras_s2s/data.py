@@ -148,15 +148,16 @@ def make_feature_dataset(
     pad_to_multiple_of=None,
 ):
     """A teacher-forcing dataset over float frames (speech, time series):
-    `({"source_features", "target_ids"}, target_out)`.
+    `({"source_features", "source_lengths", "target_ids"}, target_out)`.
 
     As `make_dataset`, with frames in place of source ids: each batch is
-    right-padded with all-zero frames (the padding rule of
-    `keras_s2s.FeatureEncoder`), and buckets group examples of similar
-    frame count.
+    right-padded with all-zero frames and carries each row's length, so a
+    frame of zeros inside a sequence (silence, a reading of 0.0, also the
+    last one) is data (`keras_s2s.specs.FloatFrames`); buckets group
+    examples of similar frame count.
 
     Args:
-        features: list of float arrays `[S_i, F]` (no frame all zero).
+        features: list of float arrays `[S_i, F]`.
         target_texts: list of str, as many as `features`.
         target_tokenizer: a `keras_s2s.text.Tokenizer`.
         batch_size, shuffle, bucket_by_length, seed, pad_to_multiple_of:
@@ -165,7 +166,7 @@ def make_feature_dataset(
     Returns:
         A `tf.data.Dataset` of `(inputs, target_out)`:
         `inputs["source_features"]` float32 `[B, S, F]`,
-        `inputs["target_ids"]` and `target_out` int32 `[B, T]`.
+        `inputs["source_lengths"]` int32 `[B]`, `inputs["target_ids"]` and `target_out` int32 `[B, T]`.
 
     Raises:
         ValueError: empty or mismatched inputs, frames of different sizes F,
@@ -186,7 +187,8 @@ def make_feature_dataset(
     sources = tf.RaggedTensor.from_row_lengths(
         np.concatenate(features).astype(np.float32), lengths)
     targets = target_tokenizer.encode_ragged(target_texts)
-    return _teacher_forcing(sources, targets, "source_features", batch_size=batch_size,
+    return _teacher_forcing(sources, targets, "source_features", lengths_key="source_lengths",
+                            batch_size=batch_size,
                             shuffle=shuffle, bucket_by_length=bucket_by_length, seed=seed,
                             pad_to_multiple_of=pad_to_multiple_of)
 
@@ -200,8 +202,9 @@ def _pad_time(x, multiple):
 
 
 def _teacher_forcing(sources, targets, source_key, *, batch_size, shuffle, bucket_by_length,
-                     seed, pad_to_multiple_of=None):
-    """Shifted targets, length buckets and padding over ragged sources and targets."""
+                     seed, pad_to_multiple_of=None, lengths_key=None):
+    """Shifted targets, length buckets and padding over ragged sources and
+    targets (with `lengths_key`, the sources' lengths under that key too)."""
     if pad_to_multiple_of is not None:
         pad_to_multiple_of = _checks.positive_int("pad_to_multiple_of", pad_to_multiple_of)
     dataset = tf.data.Dataset.from_tensor_slices((sources, targets))
@@ -212,7 +215,7 @@ def _teacher_forcing(sources, targets, source_key, *, batch_size, shuffle, bucke
     def split(source, target):
         bos = tf.fill([1], tf.constant(2, target.dtype))
         eos = tf.fill([1], tf.constant(3, target.dtype))
-        return source, tf.concat([bos, target], 0), tf.concat([target, eos], 0)
+        return source, tf.shape(source)[0], tf.concat([bos, target], 0), tf.concat([target, eos], 0)
 
     dataset = dataset.map(split, num_parallel_calls=tf.data.AUTOTUNE)
     if bucket_by_length:
@@ -220,7 +223,7 @@ def _teacher_forcing(sources, targets, source_key, *, batch_size, shuffle, bucke
         lengths = sources.row_lengths().numpy() + targets.row_lengths().numpy() + 1
         boundaries = _bucket_boundaries(lengths)
         dataset = dataset.bucket_by_sequence_length(
-            lambda s, t_in, t_out: tf.shape(s)[0] + tf.shape(t_out)[0],
+            lambda s, n, t_in, t_out: tf.shape(s)[0] + tf.shape(t_out)[0],
             bucket_boundaries=boundaries,
             bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
         )
@@ -234,11 +237,12 @@ def _teacher_forcing(sources, targets, source_key, *, batch_size, shuffle, bucke
     if pad_to_multiple_of:
         m = pad_to_multiple_of
         dataset = dataset.map(
-            lambda s, t_in, t_out: (_pad_time(s, m), _pad_time(t_in, m), _pad_time(t_out, m)),
+            lambda s, n, t_in, t_out: (_pad_time(s, m), n, _pad_time(t_in, m), _pad_time(t_out, m)),
             num_parallel_calls=tf.data.AUTOTUNE,
         )
     dataset = dataset.map(
-        lambda s, t_in, t_out: ({source_key: s, "target_ids": t_in}, t_out),
+        lambda s, n, t_in, t_out: ({source_key: s, **({lengths_key: n} if lengths_key else {}),
+                                    "target_ids": t_in}, t_out),
         num_parallel_calls=tf.data.AUTOTUNE,
     )
     return dataset.prefetch(tf.data.AUTOTUNE)

@@ -16,6 +16,7 @@ import tensorflow as tf
 
 from keras_s2s import _checks
 from keras_s2s import limits
+from keras_s2s import specs
 from keras_s2s.inference import strategies
 from keras_s2s.inference.generator import Seq2SeqGenerator
 
@@ -84,10 +85,11 @@ class _Endpoints:
         self.max_length = max_length
         self.max_source_length = max_source_length
 
-    def _search(self, source_ids):
+    def _search(self, source_ids, source_lengths=None):
         """Ids `[B, T]` etc. for one sequence per source, `[B, K, T]` for n-best."""
         result = self.generator.search(source_ids, max_length=self.max_length,
-                                       strategy=self.strategy, return_attention=False)
+                                       strategy=self.strategy, return_attention=False,
+                                       source_lengths=source_lengths)
         if self.strategy.num_return_sequences == 1:
             result = {key: value[:, 0] for key, value in result.items()}
         return result
@@ -95,7 +97,7 @@ class _Endpoints:
     def generate(self, *inputs):
         """The source spec's signature inputs -> ids, scores, lengths."""
         spec = self.generator.source_spec
-        return self._search(spec.prepare_serving(self.max_source_length, *inputs))
+        return self._search(*spec.prepare_serving(self.max_source_length, *inputs))
 
     def generate_text(self, *inputs):
         """The same inputs -> `target_text` and `scores`."""
@@ -270,9 +272,10 @@ def export_tflite(
     `<name>.target_vocab.txt`) when tokenizers are given; tokenization is
     up to the app.
 
-    For a feature encoder the input is `source_features` float32
-    `[1, S, F]` (trailing all-zero frames are padding); a source with a
-    non-finite value gives the empty result.
+    For a feature encoder the inputs are `source_features` float32
+    `[1, S, F]` and `lengths` int32 `[1]` (real frames; frames past it are
+    padding, zeros inside it are data); a source with a non-finite value or
+    a length outside [0, S] gives the empty result.
 
     Args:
         generator: from `keras_s2s.build_inference_model`.
@@ -306,14 +309,13 @@ def export_tflite(
     strategy = _deterministic(generator.strategy(strategy))
     spec = generator.source_spec
 
-    @tf.function(input_signature=[spec.tensor_spec(batch_size=1)])
-    def decode(source):
-        # TFLite drops assertions: a bad source empties its row instead.
-        source, valid = spec.prepare_tflite(max_source_length, source)
-        valid = tf.reshape(valid, [-1] + [1] * (len(source.shape) - 1))
-        source = tf.where(valid, source, tf.zeros_like(source))
-        result = generator.search(source, max_length=max_length, strategy=strategy,
-                                  return_attention=False)
+    @tf.function(input_signature=spec.tflite_signature())
+    def decode(*inputs):
+        # TFLite drops assertions: the spec empties a bad source's row instead.
+        source, _ = spec.prepare_tflite(max_source_length, *inputs)
+        result = generator.search(source[0], max_length=max_length, strategy=strategy,
+                                  return_attention=False,
+                                  source_lengths=source[1] if len(source) > 1 else None)
         if strategy.num_return_sequences == 1:
             result = {key: value[:, 0] for key, value in result.items()}
         return tuple(result[name] for name in TFLITE_OUTPUTS)
@@ -349,6 +351,9 @@ class TFLiteGreedyDecoder:
     Call arguments:
         source_ids: int sequence `[S]` (no padding needed), or float frames
             `[S, F]` for a model exported from a feature encoder.
+        length: int, the real frames of `source_ids` (frames only).
+            Defaults to `None`: up to the last frame not all zero (the
+            `FloatFrames` fallback, as `generate`).
 
     Returns:
         A dict of NumPy arrays: `ids` int32 `[T]`, `length` int, `score` float.
@@ -359,15 +364,24 @@ class TFLiteGreedyDecoder:
 
         self.interpreter = Interpreter(model_path=str(path), num_threads=num_threads)
         self._runner = self.interpreter.get_signature_runner()
-        ((self._input, details),) = self._runner.get_input_details().items()
+        inputs = self._runner.get_input_details()
+        self._has_lengths = "lengths" in inputs  # frames come with their length
+        ((self._input, details),) = ((k, v) for k, v in inputs.items() if k != "lengths")
         self._dtype = details["dtype"]
         self._example_shape = tuple(details["shape_signature"][2:])  # () for ids, (F,) for frames
 
-    def __call__(self, source_ids):
+    def __call__(self, source_ids, length=None):
         source = np.asarray(source_ids, self._dtype).reshape(1, -1, *self._example_shape)
+        feed = {}
+        if self._has_lengths:
+            if length is None:  # the fallback of keras_s2s.specs.FloatFrames
+                length = int(specs.FloatFrames.fallback_lengths(source)[0])
+            feed["lengths"] = np.array([length], np.int32)
+        elif length is not None:
+            raise ValueError(f"This model reads token ids and takes no `length`. Received: length={length!r}.")
         if source.shape[1] == 0:
             source = np.zeros((1, 1, *source.shape[2:]), source.dtype)
-        out = self._runner(**{self._input: source})
+        out = self._runner(**{self._input: source}, **feed)
         ids, lengths, scores = (out[f"output_{i}"] for i in range(len(TFLITE_OUTPUTS)))
         return {"ids": ids[0], "length": int(lengths[0]), "score": float(scores[0])}
 

@@ -45,7 +45,8 @@ class Seq2SeqModel(keras.Model):
 
     Call arguments:
         inputs: dict `{"source_ids": int [B, S], "target_ids": int [B, T]}`
-            (`"source_features"` float `[B, S, F]` for a feature model).
+            (`"source_features"` float `[B, S, F]` for a feature model, with
+            optional `"source_lengths"` int `[B]`, real frames per row).
 
     Returns:
         Logits float `[B, T, V]`.
@@ -63,6 +64,8 @@ class Seq2SeqModel(keras.Model):
                 f"A seq2seq model takes a dict with keys {expected}. Received: inputs of type "
                 f"{type(inputs).__name__}."
             )
+        optional = {getattr(spec, "lengths_name", None) for spec in self._input_specs().values()}
+        inputs = {**{k: None for k in names if k in optional}, **inputs}  # absent lengths: the fallback
         missing = [k for k in names if k not in inputs]
         if missing:
             raise ValueError(
@@ -237,7 +240,7 @@ def build_seq2seq(
     else:
         encoder = FeatureEncoder(num_features, encoder_units, pyramid_layers=pyramid_layers,
                                  normalize=normalize_features, **encoder_args)
-    source = encoder.source_spec.keras_input()
+    sources = encoder.source_spec.keras_inputs()
     decoder_args = dict(cell=cell, num_layers=num_layers, dropout=dropout,
                         scheduled_sampling=scheduled_sampling, name=DECODER_NAME)
     if attention is not None:
@@ -252,9 +255,11 @@ def build_seq2seq(
         decoder = LSTMDecoder(target_vocab_size, embedding_dim, units, **decoder_args)
 
     target = decoder.target_spec.keras_input()
-    encoder_outputs, encoder_states, source_mask = encoder(source)
+    spec = encoder.source_spec
+    encoder_outputs, encoder_states, source_mask = spec.encode(
+        encoder, sources[spec.name], sources.get(spec.lengths_name))
     logits = decoder(target, encoder_outputs, encoder_states, source_mask)
-    return Seq2SeqModel({encoder.source_spec.name: source, decoder.target_spec.name: target}, logits, name=name)
+    return Seq2SeqModel({**sources, decoder.target_spec.name: target}, logits, name=name)
 
 
 ModelOption = collections.namedtuple("ModelOption", ["default", "type", "nullable", "help", "choices"])

@@ -20,6 +20,8 @@ methods of `TokenIds`; the serving methods build TensorFlow graphs (exports
 are TensorFlow on every backend).
 """
 
+import inspect
+
 import keras
 import numpy as np
 
@@ -50,6 +52,7 @@ class TokenIds:
     max_length = limits.MAX_SOURCE_LENGTH
     signature_name = "generate_ids"
     dtype = "int32"
+    lengths_name = None  # the padding id marks the padding: no lengths input
 
     def __init__(self, vocab_size=None, name="source_ids"):
         if vocab_size is not None:
@@ -69,6 +72,19 @@ class TokenIds:
         """`keras.Input` of a batch (the training model's input)."""
         return keras.Input(shape=self.example_shape, dtype=self.dtype, name=self.name)
 
+    def keras_inputs(self):
+        """`{name: keras.Input}`: the inputs of the source (the ids alone)."""
+        return {self.name: self.keras_input()}
+
+    def encode(self, encoder, source, lengths=None):
+        """`encoder(source)`: `(outputs, states, mask)` (padding ids are the mask).
+
+        Raises:
+            ValueError: `lengths` given (ids are padded with `PAD_ID`, not cut by lengths).
+        """
+        _no_lengths(self, lengths)
+        return encoder(source)
+
     def tensor_spec(self, batch_size=None):
         """`tf.TensorSpec` of a batch `[batch_size, S]`, named `name`."""
         import tensorflow as tf
@@ -81,15 +97,17 @@ class TokenIds:
         cast float ids)."""
         _checks.check_ids(name or self.name, value)
 
-    def prepare(self, value):
-        """The NumPy batch `generate` runs: `value` checked (dtype, rank, every
-        id in range, naming the first bad one) as int32; a batch with no time
-        steps gets one padding step.
+    def prepare(self, value, lengths=None):
+        """The NumPy batch `generate` runs, `(ids,)`: `value` checked (dtype,
+        rank, every id in range, naming the first bad one) as int32; a batch
+        with no time steps gets one padding step.
 
         Raises:
             TypeError: non-integer ids.
-            ValueError: rank other than 2, or an id outside `[0, vocab_size)`.
+            ValueError: rank other than 2, an id outside `[0, vocab_size)`,
+                or `lengths` given.
         """
+        _no_lengths(self, lengths)
         value = np.asarray(value) if isinstance(value, (list, tuple)) else value
         self.check_batch(value)
         ids = np.asarray(value)
@@ -101,7 +119,11 @@ class TokenIds:
             )
         if ids.shape[1] == 0:  # no time steps: decode from an all-padding source
             ids = np.zeros((ids.shape[0], 1), ids.dtype)
-        return ids.astype(np.int32)
+        return (ids.astype(np.int32),)
+
+    def tensor_specs(self, batch_size=None):
+        """The `tf.TensorSpec`s of `prepare`'s batch: the ids."""
+        return [self.tensor_spec(batch_size)]
 
     def check_in_graph(self, ids):
         """`ids` after an in-graph range check (fails the call naming the id;
@@ -115,38 +137,59 @@ class TokenIds:
         return [self.tensor_spec()]
 
     def prepare_serving(self, max_length, source_ids):
-        """In graph: the signature's inputs cut to `max_length` steps, with one
-        padding step appended (an all-empty batch still has a step)."""
+        """In graph: `(ids,)`, the signature's inputs cut to `max_length`
+        steps, with one padding step appended (an all-empty batch still has a
+        step)."""
         import tensorflow as tf
 
-        return pad_one_step(tf.cast(source_ids, tf.int32)[:, :max_length])
+        return (pad_one_step(tf.cast(source_ids, tf.int32)[:, :max_length]),)
+
+    def tflite_signature(self):
+        """The inputs of the TFLite signature (batch 1): the ids."""
+        return [self.tensor_spec(batch_size=1)]
 
     def prepare_tflite(self, max_length, source_ids):
-        """In graph, TFLite builtin ops only: `(source, valid)`, the cut and
+        """In graph, TFLite builtin ops only: `((ids,), valid)`, the cut and
         padded batch and bool `[B]`, whether each row is a valid source (ids in
-        range; TFLite drops assertions, so a bad row gives the empty result)."""
+        range; TFLite drops assertions, so a bad row gives the empty result,
+        its ids zeroed)."""
         import tensorflow as tf
 
-        source = self.prepare_serving(max_length, source_ids)
+        (source,) = self.prepare_serving(max_length, source_ids)
         if self.vocab_size is None:
-            return source, tf.ones(tf.shape(source)[:1], tf.bool)
-        return source, _checks.valid_rows(source, self.vocab_size)
+            return (source,), tf.ones(tf.shape(source)[:1], tf.bool)
+        valid = _checks.valid_rows(source, self.vocab_size)
+        return (tf.where(valid[:, None], source, tf.zeros_like(source)),), valid
 
 
 class FloatFrames:
     """Float feature frames: float32 `[B, S, F]` (log-mel spectrograms, sensor
-    readings), right-padded with all-zero frames, finite.
+    readings), finite, with their lengths int32 `[B]` (real frames per row).
+
+    Padding: with lengths, the frames at and past each row's length are
+    padding whatever they hold, and a frame of zeros inside the length is
+    real data (silence, a reading of 0.0). Without lengths (`None`, or the
+    `lengths_name` input absent), trailing all-zero frames are taken for
+    padding (`frame_mask`): a documented fallback that drops a real
+    trailing zero frame, so give lengths where a frame can be all zero.
+
+    An encoder over this spec is called `encoder(frames, lengths=lengths)`
+    (`lengths` int32 `[B]` or `None`) and returns `(outputs, states, mask)`;
+    one whose `call` takes no `lengths` is given the frames with those past
+    the lengths zeroed (see `encode`).
 
     Args:
         num_features: positive int F, features per frame.
-        name: the input's name. Defaults to `"source_features"`.
+        name: the frames' input name. Defaults to `"source_features"`.
+        lengths_name: the lengths' input name (an optional input of the
+            training model). Defaults to `"source_lengths"`.
 
     Attributes:
         takes_text: `False`: no source tokenizer; a SavedModel with a target
             tokenizer serves text from these inputs.
         max_length: `keras_s2s.limits.MAX_SOURCE_FRAMES` frames.
         signature_name: `"generate_features"`; its inputs are the frames and
-            `lengths` int32 `[B]`, real frames per row.
+            `lengths` int32 `[B]`, real frames per row (TFLite: the same, batch 1).
     """
 
     takes_text = False
@@ -154,12 +197,14 @@ class FloatFrames:
     signature_name = "generate_features"
     dtype = "float32"
 
-    def __init__(self, num_features, name="source_features"):
+    def __init__(self, num_features, name="source_features", lengths_name="source_lengths"):
         self.num_features = _checks.positive_int("num_features", num_features, limits.MAX_UNITS)
         self.name = name
+        self.lengths_name = lengths_name
 
     def __repr__(self):
-        return f"FloatFrames(num_features={self.num_features!r}, name={self.name!r})"
+        return (f"FloatFrames(num_features={self.num_features!r}, name={self.name!r}, "
+                f"lengths_name={self.lengths_name!r})")
 
     @property
     def example_shape(self):
@@ -169,20 +214,78 @@ class FloatFrames:
     def keras_input(self):
         return keras.Input(shape=self.example_shape, dtype=self.dtype, name=self.name)
 
+    def keras_inputs(self):
+        """`{name: frames, lengths_name: lengths}`, the lengths an optional
+        input (absent or `None`: the `frame_mask` fallback)."""
+        return {self.name: self.keras_input(),
+                self.lengths_name: keras.Input(shape=(), dtype="int32", name=self.lengths_name,
+                                               optional=True)}
+
+    def encode(self, encoder, source, lengths=None):
+        """`encoder(source, lengths=lengths)`: `(outputs, states, mask)`.
+
+        An encoder whose `call` takes no `lengths` reads its own padding: it
+        gets `source` with the frames past `lengths` zeroed
+        (`mask_from_lengths`), so it sees the lengths as far as trailing zero
+        frames can say them."""
+        if lengths is None:
+            return encoder(source)
+        if _takes_argument(encoder.call, "lengths"):
+            return encoder(source, lengths=lengths)
+        return encoder(mask_from_lengths(source, lengths))
+
     def tensor_spec(self, batch_size=None):
         import tensorflow as tf
 
         return tf.TensorSpec([batch_size, *self.example_shape], self.dtype, name=self.name)
+
+    def tensor_specs(self, batch_size=None):
+        """The `tf.TensorSpec`s of `prepare`'s batch: frames and lengths."""
+        import tensorflow as tf
+
+        return [self.tensor_spec(batch_size), tf.TensorSpec([batch_size], tf.int32, name="lengths")]
 
     def check_batch(self, value, name=None):
         """Raises TypeError for a non-float batch (Keras would silently cast ids
         to float) and ValueError for a shape other than `[B, S, F]`."""
         _checks.check_frames(name or self.name, value, self.num_features)
 
-    def prepare(self, value):
-        """The NumPy batch `generate` runs: float32 `[B, S, F]`, checked finite
-        (naming the index of the first NaN or infinity); a batch with no time
-        steps gets one zero frame."""
+    @staticmethod
+    def fallback_lengths(frames):
+        """The lengths of NumPy `frames` `[B, S, F]` without given lengths:
+        int32 `[B]`, up to each row's last frame not all zero (`frame_mask`)."""
+        nonzero = np.any(np.asarray(frames) != 0, axis=-1)  # [B, S]
+        positions = np.arange(1, nonzero.shape[1] + 1)
+        return np.max(np.where(nonzero, positions, 0), axis=1, initial=0).astype(np.int32)
+
+    def check_lengths(self, lengths, frames):
+        """`lengths` as int32 `[B]`, checked against the NumPy `frames`.
+
+        Raises:
+            TypeError: non-integer lengths.
+            ValueError: a shape other than `[B]`, or a length outside `[0, S]`.
+        """
+        lengths = np.asarray(lengths)
+        if lengths.dtype.kind not in "iu":
+            raise TypeError(f"`{self.lengths_name}` must be integers. Received: dtype {lengths.dtype}.")
+        if lengths.shape != frames.shape[:1]:
+            raise ValueError(
+                f"`{self.lengths_name}` must be [B] = [{frames.shape[0]}], one length per source. "
+                f"Received: shape {lengths.shape}."
+            )
+        bad = np.flatnonzero((lengths < 0) | (lengths > frames.shape[1]))
+        if bad.size:
+            raise ValueError(
+                f"`{self.lengths_name}` must be in [0, {frames.shape[1]}] (the frames given). "
+                f"Received: {int(lengths[bad[0]])} at row {int(bad[0])}."
+            )
+        return lengths.astype(np.int32)
+
+    def prepare(self, value, lengths=None):
+        """The NumPy batch `generate` runs, `(frames, lengths)`: float32
+        `[B, S, F]` checked finite (naming the index of the first NaN or
+        infinity) and int32 `[B]`; without `lengths`, those of `frame_mask`
+        (the fallback). A batch with no time steps gets one zero frame."""
         value = np.asarray(value) if isinstance(value, (list, tuple)) else value
         self.check_batch(value)
         frames = np.asarray(value, np.float32)
@@ -191,28 +294,34 @@ class FloatFrames:
                 f"`{self.name}` frames must be finite. Received: a NaN or infinity at index "
                 f"{tuple(int(i) for i in np.argwhere(~np.isfinite(frames))[0])}."
             )
+        if lengths is None:
+            lengths = self.fallback_lengths(frames)
+        lengths = self.check_lengths(lengths, frames)
         if frames.shape[1] == 0:  # no time steps: decode from an all-padding source
             frames = np.zeros((frames.shape[0], 1, frames.shape[2]), np.float32)
-        return frames
+        return frames, lengths
 
     def check_in_graph(self, frames):
         """`frames` (the encoder itself reads the padding)."""
         return frames
 
-    def mask(self, frames):
-        """bool `[B, S]`, `True` at real frames (`frame_mask`)."""
-        return frame_mask(frames)
+    def mask(self, frames, lengths=None):
+        """bool `[B, S]`, `True` at real frames: the first `lengths` of each
+        row, or without lengths those of `frame_mask`."""
+        if lengths is None:
+            return frame_mask(frames)
+        positions = ops.arange(ops.shape(frames)[1], dtype="int32")
+        return positions[None, :] < ops.cast(lengths, "int32")[:, None]
 
     def serving_signature(self):
         """The frames and `lengths` int32 `[B]`."""
-        import tensorflow as tf
-
-        return [self.tensor_spec(), tf.TensorSpec([None], tf.int32, name="lengths")]
+        return self.tensor_specs()
 
     def prepare_serving(self, max_length, frames, lengths):
-        """In graph: checks finite frames and `lengths` in [0, S] (failing the
-        request with `InvalidArgumentError`), zeroes the frames past `lengths`,
-        cuts to `max_length` frames and appends one zero frame."""
+        """In graph: `(frames, lengths)` after checking finite frames and
+        `lengths` in [0, S], one per row (failing the request with
+        `InvalidArgumentError`); both cut to `max_length` frames, and one
+        padding frame appended."""
         import tensorflow as tf
 
         frames = tf.cast(frames, tf.float32)
@@ -226,17 +335,39 @@ class FloatFrames:
                                            message="`lengths` must be at most the frames given."),
         ]
         with tf.control_dependencies(checks):
-            frames = mask_from_lengths(frames, lengths)[:, :max_length]
-        return pad_one_step(frames)
+            frames = tf.identity(frames[:, :max_length])
+        return pad_one_step(frames), tf.minimum(lengths, max_length)
 
-    def prepare_tflite(self, max_length, frames):
-        """In graph, builtin ops only: `(source, valid)`; a row with a
-        non-finite value is not valid (its values are zeroed)."""
+    def tflite_signature(self):
+        """The inputs of the TFLite signature: frames `[1, S, F]` and `lengths` `[1]`."""
+        return self.tensor_specs(batch_size=1)
+
+    def prepare_tflite(self, max_length, frames, lengths):
+        """In graph, builtin ops only: `((frames, lengths), valid)`; a row with
+        a non-finite value or a length outside [0, S] is not valid (its frames
+        and length are zeroed: the empty result)."""
         import tensorflow as tf
 
         finite = tf.math.is_finite(frames)
-        valid = tf.reduce_all(finite, axis=[1, 2])
-        return pad_one_step(tf.where(finite, frames, 0.0)[:, :max_length]), valid
+        lengths = tf.cast(lengths, tf.int32)
+        valid = tf.reduce_all(finite, axis=[1, 2]) & (lengths >= 0) & (lengths <= tf.shape(frames)[1])
+        frames = tf.where(finite & valid[:, None, None], frames, 0.0)[:, :max_length]
+        lengths = tf.where(valid, tf.minimum(lengths, max_length), 0)
+        return (pad_one_step(frames), lengths), valid
+
+
+def _takes_argument(function, name):
+    """Whether `function` accepts the keyword argument `name`."""
+    parameters = inspect.signature(function).parameters.values()
+    return any(p.name == name or p.kind is p.VAR_KEYWORD for p in parameters)
+
+
+def _no_lengths(spec, lengths):
+    if lengths is not None:
+        raise ValueError(
+            f"{spec!r} takes no lengths: its padding is the id 0. Received: lengths={lengths!r}. "
+            "Pass lengths only to frame sources (`FloatFrames`)."
+        )
 
 
 def frame_mask(features):
@@ -257,8 +388,9 @@ def frame_mask(features):
 
 
 def mask_from_lengths(features, lengths):
-    """`features` with the frames at and after `lengths` set to zero, so that
-    `frame_mask` sees `lengths` (for signatures that take lengths).
+    """`features` with the frames at and after `lengths` set to zero (before
+    0.2 the serving signatures did this; they now pass the lengths on, see
+    `FloatFrames.mask`).
 
     Args:
         features: float `[B, S, F]`.

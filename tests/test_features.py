@@ -193,6 +193,73 @@ def test_feature_model_keras_saved_model_tflite_parity(strategy, tmp_path):
     assert decoder(nan)["length"] == 0  # TFLite has no assertions: the empty result
 
 
+@pytest.mark.slow
+def test_a_real_trailing_zero_is_data_in_training_generate_saved_model_and_tflite(tmp_path):
+    """A one-feature series whose last real step is 0.0: given its length,
+    that step is attended (non-zero weight) and changes the answer in
+    training, `generate`, the SavedModel and TFLite; only the fallback
+    without lengths takes it for padding."""
+    model = keras_s2s.build_seq2seq(None, V, num_features=1, embedding_dim=8, units=16,
+                                    attention="luong_general")
+    series = np.array([[[0.5], [-1.0], [2.0], [0.0]], [[1.0], [0.0], [0.3], [0.0]]], "float32")
+    lengths = np.array([4, 4], "int32")
+    target_in = np.array([[keras_s2s.BOS_ID, 5, 6], [keras_s2s.BOS_ID, 4, 4]], "int32")
+    # training: the zero step is in the encoder's mask and in the logits
+    with_lengths = model({"source_features": series, "source_lengths": lengths, "target_ids": target_in})
+    fallback = model({"source_features": series, "target_ids": target_in})
+    assert np.abs(np.asarray(with_lengths) - np.asarray(fallback)).max() > 1e-4
+    mask = np.asarray(model.get_layer("encoder")(series, lengths=lengths)[2])
+    assert mask.all() and not np.asarray(model.get_layer("encoder")(series)[2])[:, 3].any()
+
+    generator = keras_s2s.build_inference_model(model)
+    reference = generator.generate(series, max_length=MAX_LENGTH, source_lengths=lengths)
+    dropped = generator.generate(series, max_length=MAX_LENGTH)  # the fallback
+    assert np.all(reference["attention"][:, 0, 0, 3] > 0)
+    assert np.all(dropped["attention"][..., 3] == 0)
+    assert np.abs(reference["scores"] - dropped["scores"]).max() > 1e-4
+    # step-wise generation equals the training model: its first token is training's argmax (PAD, BOS never)
+    first = np.asarray(with_lengths)[:, 0].copy()
+    first[:, [keras_s2s.PAD_ID, keras_s2s.BOS_ID]] = -np.inf
+    np.testing.assert_array_equal(reference["ids"][:, 0, 0], np.argmax(first, -1))
+
+    path = export.export_saved_model(generator, tmp_path / "sm", max_length=MAX_LENGTH)
+    served = tf.saved_model.load(path).signatures["generate_features"](
+        source_features=tf.constant(series), lengths=tf.constant(lengths))
+    np.testing.assert_array_equal(served["ids"].numpy(), reference["ids"][:, 0])
+    np.testing.assert_allclose(served["scores"].numpy(), reference["scores"][:, 0], rtol=1e-5, atol=1e-5)
+
+    decoder = export.TFLiteGreedyDecoder(export.export_tflite(generator, tmp_path / "m.tflite",
+                                                              max_length=MAX_LENGTH))
+    for i in range(2):
+        got = decoder(series[i], length=4)
+        np.testing.assert_array_equal(got["ids"], reference["ids"][i, 0])
+        np.testing.assert_allclose(got["score"], reference["scores"][i, 0], rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(decoder(series[i])["score"], dropped["scores"][i, 0], rtol=1e-5, atol=1e-5)
+        assert decoder(series[i], length=9)["length"] == 0  # past the frames: TFLite's empty result
+
+
+def test_lengths_are_checked_where_they_enter():
+    generator = keras_s2s.build_inference_model(feature_model())
+    x, lengths = frames(2)
+    for bad, error, match in ((lengths + 20, ValueError, r"source_lengths.*\[0, 9\].*Received: 2\d"),
+                              (-lengths, ValueError, r"source_lengths.*Received: -"),
+                              (lengths[:1], ValueError, r"source_lengths.*\[B\] = \[2\]"),
+                              (lengths.astype("float32"), TypeError, "source_lengths.*integers")):
+        with pytest.raises(error, match=match):
+            generator.generate(x, max_length=3, source_lengths=bad)
+    ids = keras_s2s.build_inference_model(keras_s2s.build_seq2seq(9, V, embedding_dim=4, units=8))
+    with pytest.raises(ValueError, match="takes no lengths"):
+        ids.generate(np.ones((2, 3), "int32"), max_length=3, source_lengths=[3, 3])
+    # garbage past the lengths changes nothing
+    noisy = x.copy()
+    for i, length in enumerate(lengths):
+        noisy[i, length:] = 7.0
+    clean = generator.generate(x, max_length=MAX_LENGTH, source_lengths=lengths)
+    got = generator.generate(noisy, max_length=MAX_LENGTH, source_lengths=lengths)
+    np.testing.assert_array_equal(got["ids"], clean["ids"])
+    np.testing.assert_allclose(got["scores"], clean["scores"], rtol=1e-5)
+
+
 # ------------------------------------------------------------ user encoder
 class ConvGRUEncoder(keras.layers.Layer):
     """A user's encoder over frames from plain Keras layers (no keras_s2s

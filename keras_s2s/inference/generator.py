@@ -67,9 +67,9 @@ class _EncodeLayer(keras.layers.Layer):
         self.decoder = decoder
         self.source_spec = source_spec
 
-    def call(self, source):
+    def call(self, source, lengths=None):
         source = self.source_spec.check_in_graph(source)  # whatever the encoder checks itself
-        outputs, states, mask = self.encoder(source)
+        outputs, states, mask = self.source_spec.encode(self.encoder, source, lengths)
         return {
             "state": self.decoder.get_initial_state(states),
             "memory": self.decoder.prepare_memory(outputs, states, mask),
@@ -199,9 +199,12 @@ class Seq2SeqGenerator:
         return all(part.built for part in parts)
 
     def _make_models(self):
-        source = self.source_spec.keras_input()
-        encoded = self._encode(source)
-        encoder = keras.Model(source, encoded, name="inference_encoder")
+        spec = self.source_spec
+        sources = spec.keras_inputs()
+        encoded = self._encode(sources[spec.name], sources.get(spec.lengths_name))
+        # a source of one input (ids) is the encoder's input itself; frames come with lengths
+        encoder = keras.Model(sources if len(sources) > 1 else sources[spec.name], encoded,
+                              name="inference_encoder")
 
         def like(t, name):
             return keras.Input(batch_shape=t.shape, dtype=t.dtype, name=name)
@@ -240,7 +243,7 @@ class Seq2SeqGenerator:
         return strategy
 
     def search(self, source_ids, *, max_length, strategy="greedy", seed=None,
-               return_attention=True, **options):
+               return_attention=True, source_lengths=None, **options):
         """The traceable core of `generate`: tensors in, tensors out.
 
         Use it inside your own `tf.function` (also with `jit_compile=True`),
@@ -248,8 +251,9 @@ class Seq2SeqGenerator:
         may change, as `generate` does) or export. Arguments are those of
         `generate`, but only the strategy (its constructor) and the ids'
         range (checked by the encoder) are checked here; `source_ids` must
-        be an int32 tensor `[B, S]` and `seed` an int32 scalar tensor or
-        None. A source of only
+        be an int32 tensor `[B, S]` (frames: float32 `[B, S, F]`, with
+        `source_lengths` int32 `[B]` or None) and `seed` an int32 scalar
+        tensor or None. A source of only
         padding gives an empty output. With `return_attention=False` no
         attention buffer is kept (exports that return ids only).
 
@@ -260,7 +264,7 @@ class Seq2SeqGenerator:
         """
         strategy = self.strategy(strategy, **options)
         source_ids = ops.convert_to_tensor(source_ids, self.source_spec.dtype)
-        encoded = self._encode(source_ids)
+        encoded = self._encode(source_ids, source_lengths)
         memory_steps = ops.shape(encoded["memory"]["mask"])[1]
         aux_shape = (memory_steps,) if self.has_attention and return_attention else None
         result = strategy.search(
@@ -280,6 +284,7 @@ class Seq2SeqGenerator:
         strategy="greedy",
         seed=None,
         jit_compile=False,
+        source_lengths=None,
         **options,
     ):
         """Generates target ids for a batch of sources, in one compiled graph.
@@ -304,6 +309,10 @@ class Seq2SeqGenerator:
             jit_compile: bool, compile the search with XLA on TensorFlow. On
                 JAX the search always runs under `jax.jit` (XLA); on PyTorch
                 it runs eagerly without gradients. Defaults to `False`.
+            source_lengths: for frame sources, int array `[B]`, real frames
+                per row (a frame of zeros inside a length is data). Defaults
+                to `None`: trailing all-zero frames are padding (the
+                `FloatFrames` fallback). Token ids take none.
             **options: constructor arguments of the named strategy only
                 (`temperature`, `top_k`, `top_p` of `SampleSearch`;
                 `num_beams`, `length_penalty`, `coverage_penalty` of
@@ -334,7 +343,7 @@ class Seq2SeqGenerator:
                 `num_beams` above the target vocabulary size, or a `seed`
                 outside [0, 2**31 - 1].
         """
-        source_ids = self.source_spec.prepare(source_ids)
+        source = self.source_spec.prepare(source_ids, source_lengths)
         max_length = _checks.positive_int("max_length", max_length, limits.MAX_GENERATION_LENGTH)
         strategy = self.strategy(strategy, **options)
         seed = strategies_lib.check_seed(seed)
@@ -349,16 +358,19 @@ class Seq2SeqGenerator:
             function = self._compile(max_length, strategy, bool(jit_compile))
             if key:  # a strategy without `cache_key` (protocol only) is traced per call
                 self._functions[key] = function
-        result = function(source_ids, np.int32(seed))
+        result = function(*source, np.int32(seed))
         return {k: ops.convert_to_numpy(v) for k, v in result.items()}
 
     def _compile(self, max_length, strategy, jit_compile):
-        """`(source, seed) -> result` for the backend: the search traced once
-        per strategy and length (TensorFlow `tf.function`, JAX `jax.jit`), or
-        run eagerly without gradients (PyTorch)."""
+        """`(*source, seed) -> result` for the backend (`source`: the tuple of
+        `source_spec.prepare`): the search traced once per strategy and
+        length (TensorFlow `tf.function`, JAX `jax.jit`), or run eagerly
+        without gradients (PyTorch)."""
 
-        def run(source, seed):
-            return self.search(source, max_length=max_length, strategy=strategy, seed=seed)
+        def run(*args):
+            *source, seed = args
+            return self.search(source[0], max_length=max_length, strategy=strategy, seed=seed,
+                               source_lengths=source[1] if len(source) > 1 else None)
 
         backend = keras.backend.backend()
         if backend == "tensorflow":
@@ -367,10 +379,10 @@ class Seq2SeqGenerator:
             # The search builds its own while loop: nothing for AutoGraph to convert.
             traced = tf.function(
                 tf.autograph.experimental.do_not_convert(run),
-                input_signature=[self.source_spec.tensor_spec(), tf.TensorSpec([], tf.int32)],
+                input_signature=[*self.source_spec.tensor_specs(), tf.TensorSpec([], tf.int32)],
                 jit_compile=jit_compile,
             )
-            return lambda source, seed: traced(tf.constant(source), tf.constant(seed))
+            return lambda *args: traced(*(tf.constant(a) for a in args))
         if backend == "jax":
             import jax
 
@@ -378,18 +390,18 @@ class Seq2SeqGenerator:
             # the compiled search follows further training (keras.StatelessScope).
             variables = self._variables()
 
-            def stateless(values, source, seed):
+            def stateless(values, *args):
                 with keras.StatelessScope(state_mapping=list(zip(variables, values))):
-                    return run(source, seed)
+                    return run(*args)
 
             compiled = jax.jit(stateless)
-            return lambda source, seed: compiled([v.value for v in variables], source, seed)
+            return lambda *args: compiled([v.value for v in variables], *args)
         if backend == "torch":
             import torch
 
-            def eager(source, seed):
+            def eager(*args):
                 with torch.no_grad():
-                    return run(ops.convert_to_tensor(source), ops.convert_to_tensor(seed))
+                    return run(*(ops.convert_to_tensor(a) for a in args))
 
             return eager
         raise NotImplementedError(f"generate does not support the {backend!r} backend.")

@@ -19,9 +19,12 @@ class FeatureEncoder(RNNStack):
     and feature normalization. It honours the encoder protocol, so it trains
     with `model.fit`, generates and exports like the id `Encoder`.
 
-    Padding: sequences are right-padded with all-zero frames; trailing
-    all-zero frames are padding (`frame_mask`). Exports that take `lengths`
-    zero the frames past them first (`mask_from_lengths`).
+    Padding: give `lengths` (real frames per row) and the frames past them
+    are padding while a frame of zeros inside them is data. Without lengths,
+    trailing all-zero frames are taken for padding (`frame_mask`, the
+    fallback of `keras_s2s.specs.FloatFrames`). `make_feature_dataset`,
+    `generate(..., source_lengths=...)`, the SavedModel and TFLite pass
+    lengths.
 
     Pyramidal reduction (Chan et al. 2016, Listen, Attend and Spell, eq. 5):
     with `pyramid_layers=P`, the outputs of layers 0..P-1 have consecutive
@@ -48,7 +51,9 @@ class FeatureEncoder(RNNStack):
         **kwargs: base `keras.layers.Layer` arguments.
 
     Call arguments:
-        features: float tensor `[B, S, F]`, right-padded with zero frames.
+        features: float tensor `[B, S, F]`, right-padded.
+        lengths: int tensor `[B]`, real frames per row, or `None` (trailing
+            all-zero frames are padding). Defaults to `None`.
         training: bool, enables dropout.
 
     Returns:
@@ -125,20 +130,23 @@ class FeatureEncoder(RNNStack):
             raise ValueError("`adapt` received no real (non-padding) frame.")
         self.normalization.adapt(frames)
 
-    def build(self, features_shape):
+    def build(self, features_shape, lengths_shape=None):
         if self.normalization is not None and not self.normalization.built:
             self.normalization.build((None, self.num_features))  # frames; broadcasts over time
         self._build_stack(self.num_features, self.pyramid_layers)
 
-    def call(self, features, training=None):
+    def call(self, features, lengths=None, training=None):
         self.source_spec.check_batch(features, "features")
         features = ops.cast(features, "float32")
-        mask = self.source_spec.mask(features)
+        mask = self.source_spec.mask(features, lengths)
         x = features
         if self.normalization is not None:
             x = self.normalization(x) * ops.expand_dims(ops.cast(mask, x.dtype), -1)
         x = ops.cast(x, self.compute_dtype)
         return self._run_stack(x, mask, training, self.pyramid_layers)
+
+    def compute_output_shape(self, features_shape, lengths_shape=None):
+        return super().compute_output_shape(features_shape)
 
     def _memory_length(self, length):
         return None if length is None else -(-length // self.time_reduction)
