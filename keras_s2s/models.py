@@ -64,8 +64,7 @@ class Seq2SeqModel(keras.Model):
                 f"A seq2seq model takes a dict with keys {expected}. Received: inputs of type "
                 f"{type(inputs).__name__}."
             )
-        optional = {getattr(spec, "lengths_name", None) for spec in self._input_specs().values()}
-        inputs = {**{k: None for k in names if k in optional}, **inputs}  # absent lengths: the fallback
+        inputs = self._with_absent_lengths(inputs)
         missing = [k for k in names if k not in inputs]
         if missing:
             raise ValueError(
@@ -77,6 +76,17 @@ class Seq2SeqModel(keras.Model):
             for key, spec in self._input_specs().items():
                 spec.check_batch(inputs[key])  # Keras would silently cast ids to float and back
         return super().__call__(inputs, *args, **kwargs)
+
+    def call(self, inputs, *args, **kwargs):
+        # Keras' JAX train step calls `call` without `__call__`: absent lengths are filled here too
+        return super().call(self._with_absent_lengths(inputs), *args, **kwargs)
+
+    def _with_absent_lengths(self, inputs):
+        """`inputs` with `None` for an absent optional lengths input (the spec's fallback)."""
+        if not isinstance(inputs, dict) or not isinstance(self.input, dict):
+            return inputs
+        optional = {getattr(spec, "lengths_name", None) for spec in self._input_specs().values()}
+        return {**{k: None for k in self.input if k in optional}, **inputs}
 
     def _input_specs(self):
         """`{input name: spec}`: the encoder's source spec and the decoder's target spec."""
