@@ -132,11 +132,14 @@ class Run:
         max_source_length = _checks.positive_int("max_source_length", max_source_length)
         strategy = strategies.BeamSearch(num_beams) if num_beams > 1 else strategies.GreedySearch()
         reduction = getattr(self.generator.encoder_layer, "time_reduction", 1)
+        spec = self.generator.source_spec
         outputs, attentions = [], []
         for start in range(0, len(sources), batch_size):
             batch, lengths = self.task.source.batch(sources[start : start + batch_size], self.source_tokenizer,
                                                     max_source_length)
-            result = self.generator.generate(batch, max_length=self.max_length, strategy=strategy)
+            # a source spec with lengths (frames) is given them: a zero frame inside one is data
+            given = {"source_lengths": lengths} if getattr(spec, "lengths_name", None) else {}
+            result = self.generator.generate(batch, max_length=self.max_length, strategy=strategy, **given)
             best = result["ids"][:, 0]
             outputs.extend(s.decode("utf-8") for s in self.target_tokenizer.decode(best).numpy())
             if return_attention and "attention" in result:
