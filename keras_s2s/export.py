@@ -312,10 +312,9 @@ def export_tflite(
     @tf.function(input_signature=spec.tflite_signature())
     def decode(*inputs):
         # TFLite drops assertions: the spec empties a bad source's row instead.
-        source, _ = spec.prepare_tflite(max_source_length, *inputs)
-        result = generator.search(source[0], max_length=max_length, strategy=strategy,
-                                  return_attention=False,
-                                  source_lengths=source[1] if len(source) > 1 else None)
+        source = spec.prepare_tflite(max_source_length, *inputs)
+        result = generator.search(*source, max_length=max_length, strategy=strategy,
+                                  return_attention=False)
         if strategy.num_return_sequences == 1:
             result = {key: value[:, 0] for key, value in result.items()}
         return tuple(result[name] for name in TFLITE_OUTPUTS)

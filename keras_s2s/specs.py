@@ -149,17 +149,16 @@ class TokenIds:
         return [self.tensor_spec(batch_size=1)]
 
     def prepare_tflite(self, max_length, source_ids):
-        """In graph, TFLite builtin ops only: `((ids,), valid)`, the cut and
-        padded batch and bool `[B]`, whether each row is a valid source (ids in
-        range; TFLite drops assertions, so a bad row gives the empty result,
-        its ids zeroed)."""
+        """In graph, TFLite builtin ops only: `(ids,)`, the cut and padded
+        batch, a row with an id out of range zeroed (TFLite drops assertions,
+        so a bad row gives the empty result)."""
         import tensorflow as tf
 
         (source,) = self.prepare_serving(max_length, source_ids)
         if self.vocab_size is None:
-            return (source,), tf.ones(tf.shape(source)[:1], tf.bool)
+            return (source,)
         valid = _checks.valid_rows(source, self.vocab_size)
-        return (tf.where(valid[:, None], source, tf.zeros_like(source)),), valid
+        return (tf.where(valid[:, None], source, tf.zeros_like(source)),)
 
 
 class FloatFrames:
@@ -310,8 +309,7 @@ class FloatFrames:
         row, or without lengths those of `frame_mask`."""
         if lengths is None:
             return frame_mask(frames)
-        positions = ops.arange(ops.shape(frames)[1], dtype="int32")
-        return positions[None, :] < ops.cast(lengths, "int32")[:, None]
+        return lengths_mask(lengths, ops.shape(frames)[1])
 
     def serving_signature(self):
         """The frames and `lengths` int32 `[B]`."""
@@ -343,9 +341,9 @@ class FloatFrames:
         return self.tensor_specs(batch_size=1)
 
     def prepare_tflite(self, max_length, frames, lengths):
-        """In graph, builtin ops only: `((frames, lengths), valid)`; a row with
-        a non-finite value or a length outside [0, S] is not valid (its frames
-        and length are zeroed: the empty result)."""
+        """In graph, builtin ops only: `(frames, lengths)`, cut and padded; a
+        row with a non-finite value or a length outside [0, S] has its frames
+        and length zeroed (the empty result)."""
         import tensorflow as tf
 
         finite = tf.math.is_finite(frames)
@@ -353,7 +351,7 @@ class FloatFrames:
         valid = tf.reduce_all(finite, axis=[1, 2]) & (lengths >= 0) & (lengths <= tf.shape(frames)[1])
         frames = tf.where(finite & valid[:, None, None], frames, 0.0)[:, :max_length]
         lengths = tf.where(valid, tf.minimum(lengths, max_length), 0)
-        return (pad_one_step(frames), lengths), valid
+        return pad_one_step(frames), lengths
 
 
 def _takes_argument(function, name):
@@ -399,9 +397,14 @@ def mask_from_lengths(features, lengths):
     Returns:
         float `[B, S, F]`.
     """
-    positions = ops.arange(ops.shape(features)[1], dtype="int32")
-    keep = positions[None, :] < ops.cast(lengths, "int32")[:, None]
+    keep = lengths_mask(lengths, ops.shape(features)[1])
     return ops.where(keep[:, :, None], features, ops.zeros_like(features))
+
+
+def lengths_mask(lengths, steps):
+    """bool `[B, steps]`, `True` at the first `lengths` int `[B]` steps of each row."""
+    positions = ops.arange(steps, dtype="int32")
+    return positions[None, :] < ops.cast(lengths, "int32")[:, None]
 
 
 def pad_one_step(source):

@@ -242,8 +242,8 @@ class Seq2SeqGenerator:
             check(self.target_vocab_size)
         return strategy
 
-    def search(self, source_ids, *, max_length, strategy="greedy", seed=None,
-               return_attention=True, source_lengths=None, **options):
+    def search(self, source_ids, source_lengths=None, *, max_length, strategy="greedy", seed=None,
+               return_attention=True, **options):
         """The traceable core of `generate`: tensors in, tensors out.
 
         Use it inside your own `tf.function` (also with `jit_compile=True`),
@@ -368,9 +368,8 @@ class Seq2SeqGenerator:
         without gradients (PyTorch)."""
 
         def run(*args):
-            *source, seed = args
-            return self.search(source[0], max_length=max_length, strategy=strategy, seed=seed,
-                               source_lengths=source[1] if len(source) > 1 else None)
+            *source, seed = args  # source: the ids, or the frames and their lengths
+            return self.search(*source, max_length=max_length, strategy=strategy, seed=seed)
 
         backend = keras.backend.backend()
         if backend == "tensorflow":
